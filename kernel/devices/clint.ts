@@ -1,0 +1,61 @@
+// CLINT (ACLINT MSWI + MTIMER): per-hart software-interrupt bits, mtimecmp, and mtime at
+// TIMEBASE_HZ following the host's monotonic clock.
+
+import { TIMEBASE_HZ, MAX_HARTS } from "../public/board";
+import { monotonicMs } from "./host";
+import { mtimecmpOf, setMtimecmp, setHartLine, hartLines } from "../cpu/state";
+import { MIP_MSIP } from "../cpu/bits";
+import { sliceRead, sliceWrite } from "./bus";
+import { endBurst } from "../cpu/exit";
+
+const MSIP_BASE: u32 = 0x0;
+const MTIMECMP_BASE: u32 = 0x4000;
+const MTIME: u32 = 0xbff8;
+const TICKS_PER_MS: f64 = <f64>TIMEBASE_HZ / 1000;
+
+class Clint {
+  /** mtime = host ticks + offset (the guest may write mtime). */
+  static offset: i64 = 0;
+  static harts: i32 = 1;
+}
+
+export function clintReset(harts: i32): void {
+  Clint.harts = harts;
+  Clint.offset = -<i64>(monotonicMs() * TICKS_PER_MS);
+  for (let h = 0; h < MAX_HARTS; h++) setMtimecmp(h, 0xffffffffffffffff);
+}
+
+export function readMtime(): u64 {
+  return <u64>(<i64>(monotonicMs() * TICKS_PER_MS) + Clint.offset);
+}
+
+/** Milliseconds of host time until mtime reaches `ticks` (0 if already past). */
+export function msUntil(ticks: u64): f64 {
+  const now = readMtime();
+  return ticks <= now ? 0 : <f64>(ticks - now) / TICKS_PER_MS;
+}
+
+export function clintRead(off: u32, size: i32): u64 {
+  if (off < MSIP_BASE + 4 * <u32>Clint.harts) {
+    return (hartLines(<i32>(off >> 2)) & MIP_MSIP) != 0 ? 1 : 0;
+  }
+  if (off >= MTIMECMP_BASE && off < MTIMECMP_BASE + 8 * <u32>Clint.harts) {
+    return sliceRead(mtimecmpOf(<i32>((off - MTIMECMP_BASE) >> 3)), off, size);
+  }
+  if (off >= MTIME && off < MTIME + 8) return sliceRead(readMtime(), off, size);
+  return 0;
+}
+
+export function clintWrite(off: u32, v: u64, size: i32): void {
+  if (off < MSIP_BASE + 4 * <u32>Clint.harts) {
+    setHartLine(<i32>(off >> 2), MIP_MSIP, (v & 1) != 0);
+  } else if (off >= MTIMECMP_BASE && off < MTIMECMP_BASE + 8 * <u32>Clint.harts) {
+    const h = <i32>((off - MTIMECMP_BASE) >> 3);
+    setMtimecmp(h, sliceWrite(mtimecmpOf(h), off, v, size));
+  } else if (off >= MTIME && off < MTIME + 8) {
+    const now = readMtime();
+    const wanted = sliceWrite(now, off, v, size);
+    Clint.offset += <i64>(wanted - now);
+  }
+  endBurst();
+}

@@ -1,0 +1,39 @@
+// Guest-physical memory as the host sees it: bounds-checked views into the kernel's linear
+// memory. A bad guest address is the guest's error, reported as a GuestMemoryError, never a
+// host crash.
+
+import { RAM_BASE } from "../public/board.js";
+import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
+
+export class GuestMemoryError extends Error {
+  override name = "GuestMemoryError";
+}
+
+export class GuestMemory {
+  constructor(
+    private readonly linear: () => Uint8Array,
+    readonly ramBytes: number,
+  ) {}
+
+  /** A live view of `length` bytes at guest-physical `gpa` (no copy). */
+  view(gpa: number, length: number): Uint8Array {
+    const off = gpa - RAM_BASE;
+    if (!Number.isSafeInteger(off) || off < 0 || length < 0 || off + length > this.ramBytes) {
+      throw new GuestMemoryError(
+        `guest address 0x${gpa.toString(16)}+${length} is outside RAM ` +
+          `(0x${RAM_BASE.toString(16)}..0x${(RAM_BASE + this.ramBytes).toString(16)})`,
+      );
+    }
+    const start = GUEST_RAM_HOST_BASE + off;
+    return this.linear().subarray(start, start + length);
+  }
+
+  dataView(gpa: number, length: number): DataView {
+    const v = this.view(gpa, length);
+    return new DataView(v.buffer, v.byteOffset, v.byteLength);
+  }
+
+  write(gpa: number, data: Uint8Array): void {
+    this.view(gpa, data.length).set(data);
+  }
+}

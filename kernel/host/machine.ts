@@ -1,0 +1,240 @@
+// One RISC-V machine on the `virt` board: loads firmware, kernel, initrd and device tree into
+// the Wasm kernel's memory, then runs it in slices, serving the console, virtio queues and
+// timers between slices. `domus run` drives one of these in the foreground.
+
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  BOOTROM_HOST, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF, EXIT_RESET,
+  UART_TX_RING,
+} from "../public/kernel-abi.js";
+import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
+import { loadKernel, type WasmKernel } from "./wasm-kernel.js";
+import { GuestMemory } from "./guest-memory.js";
+import { Virtqueues, type VirtioDevice } from "./virtqueue.js";
+import { bootRom } from "./bootrom.js";
+import { parseElf, ElfError } from "./elf.js";
+import { virtBoardTree, fdtLoadAddress } from "./board-tree.js";
+
+export interface MachineConfig {
+  /** Firmware run in M-mode at RAM_BASE, or null for none (the kernel then starts in M-mode). */
+  readonly bios: string | null;
+  readonly kernel?: string;
+  readonly initrd?: string;
+  readonly append?: string;
+  readonly memMiB: number;
+  readonly harts: number;
+  /** Device models for the virtio-mmio slots, in slot order. */
+  readonly virtio?: readonly VirtioDevice[];
+}
+
+export const ISA_STRING = "rv64imafdc_zicsr_zifencei_sstc";
+const SLICE_INSTRUCTIONS = 4_000_000;
+const MAX_IDLE_MS = 100;
+const MIN_MEM_MIB = 16;
+const MAX_MEM_MIB = 3072;
+
+/** Where a loaded image ends up and where execution enters it. */
+interface Placed {
+  readonly entry: number;
+  readonly end: number;
+}
+
+export class MachineError extends Error {
+  override name = "MachineError";
+}
+
+export class Machine {
+  private readonly kernel: WasmKernel;
+  private readonly mem: GuestMemory;
+  private readonly queues: Virtqueues;
+  private readonly ramBytes: number;
+  private stopped = false;
+  private booted = false;
+  private wake: (() => void) | undefined;
+
+  /** Bytes the guest wrote to its console. */
+  onConsole: (bytes: Uint8Array) => void = () => {};
+  onLog: (msg: string) => void = (msg) => process.stderr.write(`domus: ${msg}\n`);
+
+  constructor(readonly config: MachineConfig) {
+    if (!Number.isInteger(config.memMiB) || config.memMiB < MIN_MEM_MIB || config.memMiB > MAX_MEM_MIB) {
+      throw new MachineError(`memory must be a whole number of MiB from ${MIN_MEM_MIB} to ${MAX_MEM_MIB}, not ${config.memMiB}`);
+    }
+    if (!Number.isInteger(config.harts) || config.harts < 1 || config.harts > MAX_HARTS) {
+      throw new MachineError(`harts must be from 1 to ${MAX_HARTS}, not ${config.harts}`);
+    }
+    this.ramBytes = config.memMiB * 1024 * 1024;
+    this.kernel = loadKernel(this.ramBytes);
+    this.mem = new GuestMemory(() => this.kernel.bytes(), this.ramBytes);
+    this.queues = new Virtqueues(
+      () => this.kernel.bytes(),
+      this.mem,
+      (slot, bits) => this.kernel.exports.virtioInterrupt(slot, bits),
+      (msg) => this.onLog(msg),
+    );
+    (config.virtio ?? []).forEach((dev, slot) => this.queues.attach(slot, dev));
+    this.reset();
+  }
+
+  /** Power-on reset: clear RAM and state, load every image again. */
+  reset(): void {
+    const k = this.kernel.exports;
+    k.reset(this.config.harts, this.ramBytes);
+    // Fresh Wasm memory is already zero; only a reboot has to clear what the guest left.
+    if (this.booted) this.mem.view(RAM_BASE, this.ramBytes).fill(0);
+    this.booted = true;
+    this.queues.publishAll();
+    this.load();
+  }
+
+  private readImage(path: string, what: string): Uint8Array {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new MachineError(`cannot read the ${what} ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Load a raw image at `at`, or an ELF at its physical addresses. */
+  private place(path: string, what: string, at: number): Placed {
+    const bytes = this.readImage(path, what);
+    const isElf = bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+    if (!isElf) {
+      this.copyIn(at, bytes, path);
+      return { entry: at, end: at + bytes.length };
+    }
+    try {
+      const elf = parseElf(bytes, path);
+      let end = 0;
+      for (const seg of elf.segments) {
+        const pa = Number(seg.paddr);
+        this.copyIn(pa, seg.data, path);
+        const memsz = Number(seg.memsz);
+        if (memsz > seg.data.length) this.mem.view(pa + seg.data.length, memsz - seg.data.length).fill(0);
+        end = Math.max(end, pa + memsz);
+      }
+      const tohost = elf.symbol("tohost");
+      if (tohost !== undefined) {
+        const fromhost = elf.symbol("fromhost");
+        this.kernel.exports.setHtif(Number(tohost.value), fromhost === undefined ? 0 : Number(fromhost.value));
+      }
+      return { entry: Number(elf.entry), end };
+    } catch (e) {
+      if (e instanceof ElfError) throw new MachineError(e.message);
+      throw e;
+    }
+  }
+
+  private copyIn(gpa: number, data: Uint8Array, path: string): void {
+    if (gpa < RAM_BASE || gpa + data.length > RAM_BASE + this.ramBytes) {
+      throw new MachineError(`${path} does not fit in RAM at 0x${gpa.toString(16)} (${data.length} bytes; RAM is ${this.config.memMiB} MiB at 0x${RAM_BASE.toString(16)})`);
+    }
+    this.mem.write(gpa, data);
+  }
+
+  private load(): void {
+    const c = this.config;
+    let start: number;
+    let next: number;
+    let kernelEnd = RAM_BASE;
+    if (c.bios !== null) {
+      start = this.place(c.bios, "firmware", RAM_BASE).entry;
+      next = RAM_BASE + KERNEL_OFFSET_WITH_BIOS;
+      if (c.kernel !== undefined) {
+        const k = this.place(c.kernel, "kernel", next);
+        next = k.entry;
+        kernelEnd = k.end;
+      }
+    } else {
+      if (c.kernel === undefined) throw new MachineError("nothing to run: give --bios FILE or --kernel FILE");
+      const k = this.place(c.kernel, "kernel", RAM_BASE);
+      start = next = k.entry;
+      kernelEnd = k.end;
+    }
+    let initrd: { start: number; end: number } | undefined;
+    if (c.initrd !== undefined) {
+      // As QEMU does: far enough above the kernel that decompressing it won't overwrite the initrd.
+      const data = this.readImage(c.initrd, "initrd");
+      const at = Math.max(kernelEnd, next + Math.min(this.ramBytes / 2, 128 * 1024 * 1024));
+      const aligned = Math.ceil(at / 4096) * 4096;
+      this.copyIn(aligned, data, c.initrd);
+      initrd = { start: aligned, end: aligned + data.length };
+    }
+    const dtb = virtBoardTree({
+      ramBytes: this.ramBytes,
+      harts: c.harts,
+      isa: ISA_STRING,
+      mmuType: "riscv,sv48",
+      bootargs: c.append,
+      initrd,
+    });
+    const fdt = fdtLoadAddress(RAM_BASE, this.ramBytes, dtb.length);
+    this.copyIn(fdt, dtb, "device tree");
+    this.kernel.bytes().set(bootRom({ start, fdt, next }), BOOTROM_HOST);
+  }
+
+  /** Bytes typed at the console. */
+  input(bytes: Uint8Array): void {
+    for (const b of bytes) this.kernel.exports.uartPush(b);
+    this.wake?.();
+  }
+
+  private drainConsole(): void {
+    const k = this.kernel.exports;
+    const n = k.uartTxPending();
+    if (n === 0) return;
+    this.onConsole(this.kernel.bytes().slice(UART_TX_RING, UART_TX_RING + n));
+    k.uartTxClear();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Run until the guest powers off (resolves with its exit status) or stop() is called (null). */
+  async run(): Promise<number | null> {
+    const k = this.kernel.exports;
+    while (!this.stopped) {
+      const reason = k.run(SLICE_INSTRUCTIONS);
+      this.drainConsole();
+      switch (reason) {
+        case EXIT_POWEROFF:
+          return k.exitCode();
+        case EXIT_RESET:
+          this.reset();
+          break;
+        case EXIT_NOTIFY:
+          this.queues.serviceNotified();
+          break;
+        case EXIT_IDLE: {
+          const ms = k.idleMs();
+          await this.idle(ms < 0 ? MAX_IDLE_MS : Math.min(ms, MAX_IDLE_MS));
+          break;
+        }
+        case EXIT_BUDGET:
+        case EXIT_CONSOLE:
+          // Let the event loop deliver input and signals between slices.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          break;
+        default:
+          throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);
+      }
+    }
+    return null;
+  }
+
+  /** Sleep until the next timer or until input arrives. */
+  private async idle(ms: number): Promise<void> {
+    const ac = new AbortController();
+    this.wake = () => ac.abort();
+    try {
+      await sleep(ms, undefined, { signal: ac.signal });
+    } catch {
+      // woken early by input or stop()
+    } finally {
+      this.wake = undefined;
+    }
+  }
+}

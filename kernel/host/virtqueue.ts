@@ -1,0 +1,169 @@
+// The virtqueue engine of the kernel's virtio-mmio transport (split rings, virtio 1.x 2.7):
+// walks each available descriptor chain, hands it to the slot's device as one request, and
+// publishes the answer in the used ring. Ring positions live in the slot's state block, so a
+// guest-initiated device reset clears them together with the registers.
+
+import {
+  VS_DEVICE_ID, VS_VENDOR_ID, VS_DEVICE_FEATURES, VS_DRIVER_FEATURES, VS_STATUS, VS_QUEUE_NUM_MAX,
+  VS_NOTIFY_PENDING, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
+  VQ_DEVICE, VS_LAST_AVAIL, VS_CONFIG, VIRTIO_CONFIG_SIZE, VIRTIO_VENDOR_DOMUS,
+  VIRTIO_INT_USED_RING,
+} from "../public/virtio-slot.js";
+import { VIRTIO_STATE_BASE, VIRTIO_SLOT_STATE_SIZE } from "../public/kernel-abi.js";
+import { VIRTIO_SLOTS } from "../public/board.js";
+import { GuestMemory, GuestMemoryError } from "./guest-memory.js";
+
+const DESC_F_NEXT = 1;
+const DESC_F_WRITE = 2;
+const DESC_F_INDIRECT = 4;
+const AVAIL_F_NO_INTERRUPT = 1;
+const STATUS_NEEDS_RESET = 64;
+export const VIRTIO_F_INDIRECT_DESC = 28n;
+export const VIRTIO_F_VERSION_1 = 32n;
+export const QUEUE_SIZE = 256;
+
+/** One request: the driver's buffers in chain order, split into what the device reads and writes. */
+export interface DescriptorChain {
+  readonly head: number;
+  readonly readable: Uint8Array[];
+  readonly writable: Uint8Array[];
+}
+
+/** A virtio device model: the semantics of requests; the transport is not its business. */
+export interface VirtioDevice {
+  readonly deviceId: number;
+  /** Device feature bits (VIRTIO_F_VERSION_1 is added by the engine). */
+  readonly features: bigint;
+  /** Device configuration space, as the guest reads it at offset 0x100. */
+  config(): Uint8Array;
+  /** Serve one chain; return how many bytes were written into its writable buffers. */
+  handle(queue: number, chain: DescriptorChain): number;
+}
+
+export class Virtqueues {
+  private readonly devices: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
+
+  constructor(
+    private readonly linear: () => Uint8Array,
+    private readonly mem: GuestMemory,
+    private readonly raise: (slot: number, bits: number) => void,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  private slotView(slot: number): DataView {
+    const b = this.linear();
+    return new DataView(b.buffer, b.byteOffset + VIRTIO_STATE_BASE + slot * VIRTIO_SLOT_STATE_SIZE,
+      VIRTIO_SLOT_STATE_SIZE);
+  }
+
+  /** Put `dev` in `slot` (0-based; guest-physical VIRTIO_BASE + slot * stride). */
+  attach(slot: number, dev: VirtioDevice): void {
+    if (slot < 0 || slot >= VIRTIO_SLOTS) throw new Error(`virtio slot ${slot} does not exist (0..${VIRTIO_SLOTS - 1})`);
+    if (this.devices[slot] !== undefined) throw new Error(`virtio slot ${slot} is already in use`);
+    this.devices[slot] = dev;
+    this.publish(slot);
+  }
+
+  /** (Re)write a slot's identity into kernel memory; needed again after a machine reset. */
+  publish(slot: number): void {
+    const dev = this.devices[slot];
+    if (dev === undefined) return;
+    const s = this.slotView(slot);
+    s.setUint32(VS_DEVICE_ID, dev.deviceId, true);
+    s.setUint32(VS_VENDOR_ID, VIRTIO_VENDOR_DOMUS, true);
+    s.setBigUint64(VS_DEVICE_FEATURES, dev.features | (1n << VIRTIO_F_VERSION_1), true);
+    s.setUint32(VS_QUEUE_NUM_MAX, QUEUE_SIZE, true);
+    const cfg = dev.config();
+    if (cfg.length > VIRTIO_CONFIG_SIZE) throw new Error("virtio config space too large");
+    new Uint8Array(s.buffer, s.byteOffset + VS_CONFIG, cfg.length).set(cfg);
+  }
+
+  publishAll(): void {
+    for (let slot = 0; slot < VIRTIO_SLOTS; slot++) this.publish(slot);
+  }
+
+  /** Serve every queue the guest notified since the last call. */
+  serviceNotified(): void {
+    for (let slot = 0; slot < VIRTIO_SLOTS; slot++) {
+      const s = this.slotView(slot);
+      const pending = s.getUint32(VS_NOTIFY_PENDING, true);
+      if (pending === 0) continue;
+      s.setUint32(VS_NOTIFY_PENDING, 0, true);
+      for (let q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+        if ((pending & (1 << q)) !== 0) this.serviceQueue(slot, q);
+      }
+    }
+  }
+
+  private serviceQueue(slot: number, q: number): void {
+    const dev = this.devices[slot];
+    const s = this.slotView(slot);
+    const base = VS_QUEUES + q * VQ_SIZE;
+    if (dev === undefined || s.getUint32(base + VQ_READY, true) === 0) return;
+    const num = s.getUint32(base + VQ_NUM, true);
+    const desc = Number(s.getBigUint64(base + VQ_DESC, true));
+    const avail = Number(s.getBigUint64(base + VQ_DRIVER, true));
+    const used = Number(s.getBigUint64(base + VQ_DEVICE, true));
+    const indirectOk = (s.getBigUint64(VS_DRIVER_FEATURES, true) & (1n << VIRTIO_F_INDIRECT_DESC)) !== 0n;
+    let served = 0;
+    try {
+      if (num === 0 || (num & (num - 1)) !== 0) throw new GuestMemoryError(`queue size ${num} is not a power of two`);
+      const availView = this.mem.dataView(avail, 6 + 2 * num);
+      const usedView = this.mem.dataView(used, 6 + 8 * num);
+      let last = s.getUint16(VS_LAST_AVAIL + 2 * q, true);
+      const availIdx = availView.getUint16(2, true);
+      if (((availIdx - last) & 0xffff) > num) throw new GuestMemoryError(`avail index ${availIdx} runs ${(availIdx - last) & 0xffff} ahead of the device (queue size ${num})`);
+      while (last !== availIdx) {
+        const head = availView.getUint16(4 + 2 * (last % num), true);
+        const chain = this.walk(desc, num, head, indirectOk);
+        const written = dev.handle(q, chain);
+        const usedIdx = usedView.getUint16(2, true);
+        const e = 4 + 8 * (usedIdx % num);
+        usedView.setUint32(e, head, true);
+        usedView.setUint32(e + 4, written, true);
+        usedView.setUint16(2, (usedIdx + 1) & 0xffff, true);
+        last = (last + 1) & 0xffff;
+        s.setUint16(VS_LAST_AVAIL + 2 * q, last, true);
+        served++;
+      }
+      if (served > 0 && (availView.getUint16(0, true) & AVAIL_F_NO_INTERRUPT) === 0) {
+        this.raise(slot, VIRTIO_INT_USED_RING);
+      }
+    } catch (e) {
+      if (!(e instanceof GuestMemoryError)) throw e;
+      // A broken ring is the driver's fault: flag the device for reset, as the spec provides.
+      this.log(`virtio slot ${slot} queue ${q}: ${e.message}; device needs reset`);
+      s.setUint32(VS_STATUS, s.getUint32(VS_STATUS, true) | STATUS_NEEDS_RESET, true);
+    }
+  }
+
+  private walk(table: number, num: number, head: number, indirectOk: boolean): DescriptorChain {
+    const chain: DescriptorChain = { head, readable: [], writable: [] };
+    let tableAddr = table;
+    let tableSize = num;
+    let i = head;
+    let seen = 0;
+    for (;;) {
+      if (i >= tableSize) throw new GuestMemoryError(`descriptor index ${i} beyond table of ${tableSize}`);
+      if (++seen > tableSize) throw new GuestMemoryError("descriptor chain loops");
+      const d = this.mem.dataView(tableAddr + 16 * i, 16);
+      const addr = Number(d.getBigUint64(0, true));
+      const len = d.getUint32(8, true);
+      const flags = d.getUint16(12, true);
+      const next = d.getUint16(14, true);
+      if ((flags & DESC_F_INDIRECT) !== 0) {
+        if (!indirectOk || tableAddr !== table || len % 16 !== 0 || len === 0) {
+          throw new GuestMemoryError("invalid indirect descriptor");
+        }
+        tableAddr = addr;
+        tableSize = len / 16;
+        i = 0;
+        seen = 0;
+        continue;
+      }
+      (flags & DESC_F_WRITE ? chain.writable : chain.readable).push(this.mem.view(addr, len));
+      if ((flags & DESC_F_NEXT) === 0) return chain;
+      i = next;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// Loads the Wasm kernel (build/kernel.wasm) into a fresh shared memory sized for the guest's
+// RAM, and gives its exports types. One instance runs one machine.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../public/kernel-abi.js";
+
+export interface KernelExports {
+  reset(harts: number, ramBytes: number): void;
+  run(budget: number): number;
+  exitCode(): number;
+  idleMs(): number;
+  setHtif(tohost: number, fromhost: number): void;
+  uartPush(byte: number): number;
+  uartTxPending(): number;
+  uartTxClear(): void;
+  virtioInterrupt(slot: number, bits: number): void;
+  hartPc(hart: number): number;
+}
+
+export interface WasmKernel {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  /** A view of all of linear memory (re-made if memory ever grows). */
+  bytes(): Uint8Array;
+}
+
+const wasmPath = fileURLToPath(new URL("../../../build/kernel.wasm", import.meta.url));
+let compiled: WebAssembly.Module | undefined;
+
+function kernelModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    let code: Buffer;
+    try {
+      code = readFileSync(wasmPath);
+    } catch {
+      throw new Error(`the Wasm kernel is missing at ${wasmPath}: run \`npm run build\` first`);
+    }
+    compiled = new WebAssembly.Module(new Uint8Array(code));
+  }
+  return compiled;
+}
+
+/** Instantiate a kernel whose linear memory holds `ramBytes` of guest RAM. */
+export function loadKernel(ramBytes: number): WasmKernel {
+  const pages = Math.ceil((GUEST_RAM_HOST_BASE + ramBytes) / WASM_PAGE_SIZE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const imports = {
+    env: {
+      memory,
+      abort(): never {
+        throw new Error("the Wasm kernel aborted");
+      },
+    },
+    host: {
+      monotonicMs: (): number => performance.now(),
+      wallClockMs: (): number => Date.now(),
+    },
+  };
+  const instance = new WebAssembly.Instance(kernelModule(), imports);
+  const exports = instance.exports as unknown as KernelExports;
+  return {
+    memory,
+    exports,
+    bytes: () => new Uint8Array(memory.buffer),
+  };
+}

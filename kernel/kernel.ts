@@ -1,0 +1,137 @@
+// The Wasm kernel's entry points: the host configures a machine, then calls `run` in slices
+// (V8 optimises a Wasm call only once it returns, so the kernel never loops forever inside one).
+
+import {
+  EXIT_BUDGET, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+} from "./public/kernel-abi";
+import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
+import { CPU, PRIV_M, saveHart, loadHart, hartBlock } from "./cpu/state";
+import { Trap, takeTrap, pendingInterrupt, wakeupPending, nextTimerDeadline } from "./cpu/trap";
+import { CAUSE_INTERRUPT } from "./cpu/bits";
+import { Mem, flushAllTlbs, onPrivilegeChange } from "./cpu/mmu";
+import { execBurst } from "./cpu/execute";
+import { csrRead } from "./cpu/csr";
+import { Exit } from "./cpu/exit";
+import { clintReset, msUntil } from "./devices/clint";
+import { plicReset } from "./devices/plic";
+import { uartReset } from "./devices/uart";
+import { virtioReset } from "./devices/virtio-mmio";
+import { htifSet, htifPoll } from "./devices/htif";
+
+export { uartPush, uartTxPending, uartTxClear } from "./devices/uart";
+export { virtioInterrupt } from "./devices/virtio-mmio";
+
+const BURST: i32 = 1024;
+
+class Machine {
+  static harts: i32 = 1;
+}
+
+/** Reset the machine: `harts` harts at the boot ROM in M-mode, `ramBytes` of RAM. */
+export function reset(harts: i32, ramBytes: f64): void {
+  Machine.harts = harts < 1 ? 1 : harts > MAX_HARTS ? MAX_HARTS : harts;
+  Mem.ramBytes = <u64>ramBytes;
+  memory.fill(HART_STATE_BASE, 0, <usize>MAX_HARTS * HART_STATE_SIZE);
+  for (let h = 0; h < Machine.harts; h++) {
+    loadHart(h);
+    CPU.pc = BOOTROM_BASE;
+    CPU.priv = PRIV_M;
+    CPU.stimecmp = 0xffffffffffffffff;
+    CPU.reservation = 0xffffffffffffffff;
+    saveHart();
+    flushAllTlbs(h);
+  }
+  clintReset(Machine.harts);
+  plicReset(Machine.harts);
+  uartReset();
+  virtioReset();
+  htifSet(0, 0);
+  loadHart(0);
+  onPrivilegeChange();
+  Trap.pending = false;
+}
+
+export function setHtif(tohost: f64, fromhost: f64): void {
+  htifSet(<u64>tohost, <u64>fromhost);
+}
+
+function switchTo(h: i32): void {
+  if (h == CPU.hart) return;
+  saveHart();
+  loadHart(h);
+  // Another hart may have written the reserved location meanwhile.
+  CPU.reservation = 0xffffffffffffffff;
+  onPrivilegeChange();
+}
+
+/** Let the current hart take a pending interrupt; returns false if it stays asleep in WFI. */
+function readyToRun(): bool {
+  const irq = pendingInterrupt();
+  if (irq >= 0) {
+    takeTrap(CAUSE_INTERRUPT | <u64>irq, 0, CPU.pc);
+    return true;
+  }
+  if (CPU.waiting) {
+    if (!wakeupPending()) return false;
+    CPU.waiting = false;
+  }
+  return true;
+}
+
+/** Run up to `budget` instructions over all harts. Returns an EXIT_* reason. */
+export function run(budget: i32): i32 {
+  Exit.reason = EXIT_BUDGET;
+  let left = budget;
+  let asleep = 0; // consecutive harts found waiting
+  while (left > 0) {
+    htifPoll();
+    if (Exit.reason != EXIT_BUDGET) break;
+    if (!readyToRun()) {
+      asleep++;
+      if (asleep >= Machine.harts) return EXIT_IDLE;
+      switchTo((CPU.hart + 1) % Machine.harts);
+      continue;
+    }
+    asleep = 0;
+    Exit.stop = false;
+    left -= execBurst(left < BURST ? left : BURST);
+    if (Exit.reason != EXIT_BUDGET) break;
+    if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
+  }
+  return Exit.reason;
+}
+
+export function exitCode(): i32 {
+  return Exit.code;
+}
+
+/** Host milliseconds until the earliest armed timer of any hart, or -1 if none is armed. */
+export function idleMs(): f64 {
+  const current = CPU.hart;
+  let best: f64 = -1;
+  for (let h = 0; h < Machine.harts; h++) {
+    switchTo(h);
+    const t = nextTimerDeadline();
+    if (t == 0xffffffffffffffff) continue;
+    const ms = msUntil(t);
+    if (best < 0 || ms < best) best = ms;
+  }
+  switchTo(current);
+  return best;
+}
+
+/** Debug view of a hart: pc and privilege. */
+export function hartPc(h: i32): f64 {
+  if (h == CPU.hart) return <f64>CPU.pc;
+  return <f64>load<u64>(hartBlock(h) + 512);
+}
+
+/** Debug view of the current hart's CSR `num`, read with machine privilege. */
+export function debugCsr(num: i32): f64 {
+  const priv = CPU.priv;
+  CPU.priv = PRIV_M;
+  const v = csrRead(<u32>num, 0, false);
+  CPU.priv = priv;
+  Trap.pending = false;
+  return <f64>v;
+}

@@ -1,0 +1,41 @@
+// The contract between the Wasm kernel and its Node host: where things live in the kernel's
+// linear memory, and why a run slice returned. Compiled by AssemblyScript and by tsc alike.
+
+export const WASM_PAGE_SIZE: u32 = 65536;
+
+/** Per-hart state blocks (integer and float registers first, then CSRs); see kernel/cpu/hart.ts. */
+export const HART_STATE_BASE: usize = 0x100000;
+export const HART_STATE_SIZE: usize = 0x1000;
+
+/** Byte queues between the UART and the host console (each IO_RING_SIZE bytes). */
+export const UART_TX_RING: usize = 0x110000;
+export const UART_RX_RING: usize = 0x111000;
+export const IO_RING_SIZE: u32 = 0x1000;
+
+/** Boot ROM contents, written by the host before reset. */
+export const BOOTROM_HOST: usize = 0x112000;
+
+/** virtio-mmio slot state blocks, VIRTIO_SLOT_STATE_SIZE bytes each; see kernel/devices/virtio-mmio.ts. */
+export const VIRTIO_STATE_BASE: usize = 0x113000;
+export const VIRTIO_SLOT_STATE_SIZE: usize = 0x400;
+
+/**
+ * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of
+ * TLB_ENTRIES direct-mapped entries {tag: u64 = va >> 12, addend: u64 = host - va}.
+ */
+export const TLB_BASE: usize = 0x200000;
+export const TLB_ENTRIES: u32 = 1024;
+export const TLB_ENTRY_SIZE: u32 = 16;
+export const TLB_TABLE_SIZE: usize = 1024 * 16;
+export const TLB_HART_SIZE: usize = 9 * 1024 * 16;
+
+/** Guest RAM starts here in linear memory and is contiguous. */
+export const GUEST_RAM_HOST_BASE: usize = 0x1000000;
+
+/** Why `run` returned. */
+export const EXIT_BUDGET: i32 = 0; // slice used up; call again
+export const EXIT_IDLE: i32 = 1; // every hart waits for an interrupt; `idleUntil()` says the next timer
+export const EXIT_POWEROFF: i32 = 2; // finisher, SBI reset or HTIF: `exitCode()` holds the status
+export const EXIT_RESET: i32 = 3; // the guest asked for a reboot
+export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: `pendingNotify()` says which
+export const EXIT_CONSOLE: i32 = 5; // the UART transmit ring is full: drain it and call again

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `domus`: the command line. `domus run` runs one machine in the foreground, in the style of
+// qemu-system-riscv64; the console is this terminal.
+
+import { Command, InvalidArgumentError } from "commander";
+import { runCommand } from "./run.js";
+
+function positiveInt(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${what} must be a positive whole number, not "${value}"`);
+    }
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+const program = new Command();
+program.name("domus").description("Domus: a readable RISC-V hypervisor").showHelpAfterError();
+
+program
+  .command("run")
+  .description("run one RISC-V machine (QEMU virt board layout) in the foreground")
+  .option("--bios <file|none>", "M-mode firmware loaded at 0x80000000, or none", "none")
+  .option("--kernel <file>", "kernel image (raw or ELF); after firmware it goes to 0x80200000")
+  .option("--initrd <file>", "initial ramdisk")
+  .option("--append <args>", "kernel command line (device tree /chosen/bootargs)")
+  .option("-m, --memory <MiB>", "guest RAM in MiB", positiveInt("memory"), 128)
+  .option("--smp <n>", "number of harts", positiveInt("--smp"), 1)
+  .option("--drive <spec>", "virtio-blk disk: file=PATH,format=raw[,readonly=on] (repeatable)", collect, [])
+  .action(async (opts: RunOptions) => {
+    process.exitCode = await runCommand(opts);
+  });
+
+export interface RunOptions {
+  bios: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  memory: number;
+  smp: number;
+  drive: string[];
+}
+
+await program.parseAsync(process.argv);
