@@ -12,7 +12,7 @@ import { Mem, flushAllTlbs, onPrivilegeChange } from "./cpu/mmu";
 import { execBurst } from "./cpu/execute";
 import { csrRead } from "./cpu/csr";
 import { Exit } from "./cpu/exit";
-import { clintReset, msUntil } from "./devices/clint";
+import { clintReset, msUntil, clockStale } from "./devices/clint";
 import { plicReset } from "./devices/plic";
 import { uartReset } from "./devices/uart";
 import { virtioReset } from "./devices/virtio-mmio";
@@ -81,6 +81,7 @@ function readyToRun(): bool {
 /** Run up to `budget` instructions over all harts. Returns an EXIT_* reason. */
 export function run(budget: i32): i32 {
   Exit.reason = EXIT_BUDGET;
+  clockStale();
   let left = budget;
   let asleep = 0; // consecutive harts found waiting
   while (left > 0) {

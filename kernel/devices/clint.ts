@@ -3,7 +3,7 @@
 
 import { TIMEBASE_HZ, MAX_HARTS } from "../public/board";
 import { monotonicMs } from "./host";
-import { mtimecmpOf, setMtimecmp, setHartLine, hartLines } from "../cpu/state";
+import { CPU, mtimecmpOf, setMtimecmp, setHartLine, hartLines } from "../cpu/state";
 import { MIP_MSIP } from "../cpu/bits";
 import { sliceRead, sliceWrite } from "./bus";
 import { endBurst } from "../cpu/exit";
@@ -21,12 +21,37 @@ class Clint {
 
 export function clintReset(harts: i32): void {
   Clint.harts = harts;
+  Clock.fresh = false;
   Clint.offset = -<i64>(monotonicMs() * TICKS_PER_MS);
   for (let h = 0; h < MAX_HARTS; h++) setMtimecmp(h, 0xffffffffffffffff);
 }
 
+/**
+ * Asking the host for the time costs far more than an instruction, and guests poll the timer in
+ * tight loops; so the host clock is sampled at most once every CLOCK_SAMPLE_INSTRUCTIONS
+ * instructions (a few microseconds) and at the start of every slice.
+ */
+const CLOCK_SAMPLE_INSTRUCTIONS: u64 = 256;
+
+class Clock {
+  static ticks: i64 = 0;
+  static sampledAt: u64 = 0;
+  static fresh: bool = false;
+}
+
+/** Forget the sampled clock (the host calls run() after an unknown pause). */
+export function clockStale(): void {
+  Clock.fresh = false;
+}
+
 export function readMtime(): u64 {
-  return <u64>(<i64>(monotonicMs() * TICKS_PER_MS) + Clint.offset);
+  if (!Clock.fresh || CPU.instret - Clock.sampledAt >= CLOCK_SAMPLE_INSTRUCTIONS) {
+    const t = <i64>(monotonicMs() * TICKS_PER_MS);
+    if (t > Clock.ticks) Clock.ticks = t; // never backwards
+    Clock.sampledAt = CPU.instret;
+    Clock.fresh = true;
+  }
+  return <u64>(Clock.ticks + Clint.offset);
 }
 
 /** Milliseconds of host time until mtime reaches `ticks` (0 if already past). */
