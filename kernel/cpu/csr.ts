@@ -105,7 +105,8 @@ export function csrRead(num: u32, insn: u32, writing: bool): u64 {
     case STVAL: return CPU.stval;
     case SIP: return currentMip() & CPU.mideleg;
     case STIMECMP:
-      if (CPU.priv < PRIV_M && (CPU.menvcfg & MENVCFG_STCE) == 0) break;
+      // Sstc: below M, stimecmp exists only with menvcfg.STCE and mcounteren.TM set.
+      if (CPU.priv < PRIV_M && ((CPU.menvcfg & MENVCFG_STCE) == 0 || (CPU.mcounteren & 2) == 0)) break;
       return CPU.stimecmp;
     case SATP:
       if (CPU.priv == PRIV_S && (CPU.mstatus & MSTATUS_TVM) != 0) break;

@@ -13,7 +13,7 @@ import { expandCompressed } from "./compressed";
 import { execFp } from "./fpu";
 import { Exit, endBurst } from "./exit";
 import {
-  CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MISALIGNED_STORE, CAUSE_USER_ECALL, MSTATUS_FS, MSTATUS_MIE,
+  CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, CAUSE_USER_ECALL, MSTATUS_FS, MSTATUS_MIE,
   MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE,
   MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
 } from "./bits";
@@ -84,7 +84,7 @@ function execAtomic(insn: u32, rd: u32, rs1: u32, rs2: u32): void {
   const size: u64 = wide ? 8 : 4;
   const addr = getX(rs1);
   if ((addr & (size - 1)) != 0) {
-    raise(CAUSE_MISALIGNED_STORE, addr);
+    raise(f5 == 0x02 ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, addr);
     return;
   }
   if (f5 == 0x02) { // LR

@@ -2,8 +2,9 @@
 // RAM, and gives its exports types. One instance runs one machine.
 
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { projectRoot } from "./project-root.js";
 import { GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../public/kernel-abi.js";
 
 export interface KernelExports {
@@ -26,11 +27,11 @@ export interface WasmKernel {
   bytes(): Uint8Array;
 }
 
-const wasmPath = fileURLToPath(new URL("../../../build/kernel.wasm", import.meta.url));
 let compiled: WebAssembly.Module | undefined;
 
 function kernelModule(): WebAssembly.Module {
   if (compiled === undefined) {
+    const wasmPath = join(projectRoot(), "build", "kernel.wasm");
     let code: Buffer;
     try {
       code = readFileSync(wasmPath);

@@ -1,0 +1,116 @@
+// Benchmark runner: `node dist/bench/run.js [--write] [name...]`.
+// Runs each benchmark (QEMU and Domus side by side), prints a markdown table on stdout
+// (progress goes to stderr), and with --write puts the table into BENCHMARKS.md.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpubench } from './cpubench.js';
+import { benchRuns, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
+import { ubootBoot } from './uboot-boot.js';
+
+const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
+  'uboot-boot': ubootBoot,
+  cpubench,
+};
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+function cell(r: SideResult): string {
+  switch (r.kind) {
+    case 'ok':
+      return `${r.stats.median.toFixed(0)} (${r.stats.min.toFixed(0)}–${r.stats.max.toFixed(0)})`;
+    case 'skipped':
+      return `— (${r.reason})`;
+    case 'error':
+      return `FAILED: ${r.message.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 200)}`;
+  }
+}
+
+function ratio(row: Row): string {
+  if (row.qemu.kind !== 'ok' || row.domus.kind !== 'ok') return '—';
+  return `${(row.domus.stats.median / row.qemu.stats.median).toFixed(2)}×`;
+}
+
+function table(rows: Row[], runs: number): string {
+  const lines = [
+    `| benchmark | QEMU ms, median (min–max) | Domus ms, median (min–max) | Domus/QEMU | result |`,
+    `| --- | ---: | ---: | ---: | --- |`,
+  ];
+  for (const r of rows) {
+    const result = r.mismatch ?? (r.qemu.kind === 'ok' ? r.qemu.result : undefined) ?? '';
+    lines.push(`| ${r.benchmark} | ${cell(r.qemu)} | ${cell(r.domus)} | ${ratio(r)} | ${result} |`);
+  }
+  lines.push('', `${runs} run${runs === 1 ? '' : 's'} per side, interleaved; wall-clock ms from process start.`);
+  return lines.join('\n');
+}
+
+/** Reads a tool's first output line; "unknown" rather than failing the whole report. */
+function firstLine(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(): string {
+  const nproc = firstLine('nproc', []);
+  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  return `${nproc} cores (nproc), ${model}; Node ${process.version}; ${firstLine(QEMU, ['--version'])}`;
+}
+
+/** Replaces the harness's section of BENCHMARKS.md (between markers), or appends it. */
+function writeReport(body: string, argv: string[]): void {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const env = process.env.BENCH_RUNS ? `BENCH_RUNS=${process.env.BENCH_RUNS} ` : '';
+  // npm sets npm_lifecycle_event; quote the command the way it was actually typed.
+  const cmd = process.env.npm_lifecycle_event === 'bench' ? `npm run bench -- ${argv.join(' ')}` : `node dist/bench/run.js ${argv.join(' ')}`;
+  const section = [
+    START,
+    '## Latest results',
+    '',
+    `- Command: \`${env}${cmd.trim()}\``,
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${machine()}`,
+    '',
+    body,
+    END,
+  ].join('\n');
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nDomus against QEMU on the same guests; see bench/ for what each benchmark measures.\n';
+  const a = old.indexOf(START);
+  const b = old.indexOf(END);
+  const next = a >= 0 && b > a ? old.slice(0, a) + section + old.slice(b + END.length) : `${old.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  process.stderr.write(`wrote ${file}\n`);
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const write = argv.includes('--write');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  if (argv.includes('--help')) {
+    process.stdout.write(`usage: node dist/bench/run.js [--write] [${Object.keys(BENCHMARKS).join('|')}...]\nenv: BENCH_RUNS (default 5), BENCH_TIMEOUT_S (default 600)\n`);
+    return 0;
+  }
+  const unknown = names.filter((n) => !(n in BENCHMARKS));
+  if (unknown.length) {
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    return 2;
+  }
+
+  const runs = benchRuns();
+  const rows: Row[] = [];
+  for (const [name, bench] of Object.entries(BENCHMARKS)) {
+    if (names.length && !names.includes(name)) continue;
+    process.stderr.write(`${name}:\n`);
+    rows.push(...(await bench()));
+  }
+
+  const body = table(rows, runs);
+  process.stdout.write(`${body}\n`);
+  if (write) writeReport(body, argv);
+  return rows.some(rowFailed) ? 1 : 0;
+}
+
+process.exitCode = await main();

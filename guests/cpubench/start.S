@@ -1,0 +1,44 @@
+# Entry point for cpubench: M-mode, loaded at 0x80000000 as the "bios".
+# Hart 0 runs the benchmark; every other hart parks in WFI forever.
+
+    .section .text.init, "ax"
+    .globl _start
+_start:
+    csrr    t0, mhartid
+    bnez    t0, park
+
+    # Trap vector first, so a fault inside the workload is reported, not silent.
+    la      t0, trap_entry
+    csrw    mtvec, t0
+
+    # Turn on the FPU (mstatus.FS = Initial); FP instructions trap while FS = Off.
+    li      t0, 0x2000
+    csrs    mstatus, t0
+    csrw    fcsr, zero
+
+    la      sp, __stack_top
+
+    # Zero .bss (the flat binary does not carry it).
+    la      t0, __bss_start
+    la      t1, __bss_end
+1:  bgeu    t0, t1, 2f
+    sd      zero, 0(t0)
+    addi    t0, t0, 8
+    j       1b
+2:
+    call    main
+    # main powers off; if it ever returns, fall through and park.
+
+park:
+    wfi
+    j       park
+
+    # Any trap is a bug in the guest or the emulator: hand the cause to C,
+    # which prints it and fails via the finisher.
+    .align 4
+trap_entry:
+    csrr    a0, mcause
+    csrr    a1, mepc
+    csrr    a2, mtval
+    call    trap_handler
+    j       park
