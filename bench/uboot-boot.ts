@@ -1,9 +1,7 @@
 // uboot-boot: wall time from process start to U-Boot's "=> " prompt, QEMU vs Domus.
 import { compare, domus, qemu, timeProcess, type Case, type Command, type Row, type Sample, type StopWhen } from './harness.js';
 
-const OPENSBI_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
-const UBOOT_SMODE = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin';
-const UBOOT_MMODE = '/usr/lib/u-boot/qemu-riscv64/u-boot.bin';
+import { OPENSBI_FW_JUMP as OPENSBI_JUMP, UBOOT_MMODE, UBOOT_SMODE } from '../tools/debian-firmware.js';
 
 /**
  * Presses Enter as soon as the autoboot countdown appears (so neither emulator waits out

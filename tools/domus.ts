@@ -4,6 +4,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.js";
+import { OPENSBI_FW_JUMP, UBOOT_SMODE } from "./debian-firmware.js";
 
 function positiveInt(what: string) {
   return (value: string): number => {
@@ -34,6 +35,15 @@ program
   .option("--drive <spec>", "virtio-blk disk: file=PATH,format=raw[,readonly=on] (repeatable)", collect, [])
   .action(async (opts: RunOptions) => {
     process.exitCode = await runCommand(opts);
+  });
+
+program
+  .command("demo")
+  .description("boot the demo guest: OpenSBI and U-Boot from Debian, 256 MiB (Ctrl-A X quits)")
+  .action(async () => {
+    process.exitCode = await runCommand({
+      bios: OPENSBI_FW_JUMP, kernel: UBOOT_SMODE, memory: 256, smp: 1, drive: [],
+    });
   });
 
 export interface RunOptions {

@@ -1,8 +1,6 @@
-// Debian's RISC-V firmware, installed by scripts/setup (packages opensbi and u-boot-qemu).
+// Driving U-Boot from a test.
 
-export const OPENSBI_FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
-export const UBOOT_SMODE = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
-export const UBOOT_MMODE = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin";
+export { OPENSBI_FW_JUMP, UBOOT_SMODE, UBOOT_MMODE } from "../../tools/debian-firmware.js";
 /** The prompt at the start of a line ("==> " inside command output is not one). */
 export const UBOOT_PROMPT = /(^|\n)=> /;
 
