@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { encodeFrame, FrameReader, FrameError } from "./frames.js";
+
+describe("frames", () => {
+  it("delivers every message whatever the chunking", () => {
+    fc.assert(fc.property(
+      fc.array(fc.jsonValue(), { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 16 }),
+      (messages, cuts) => {
+        const bytes = Buffer.concat(messages.map(encodeFrame));
+        const reader = new FrameReader();
+        const got: unknown[] = [];
+        let pos = 0;
+        for (let i = 0; pos < bytes.length; i++) {
+          const n = cuts[i % cuts.length];
+          got.push(...reader.push(bytes.subarray(pos, pos + n)));
+          pos += n;
+        }
+        expect(got).toEqual(JSON.parse(JSON.stringify(messages)));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it("refuses an oversized length before buffering it", () => {
+    const reader = new FrameReader(1024);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(1025, 0);
+    expect(() => reader.push(head)).toThrow(FrameError);
+  });
+
+  it("throws only FrameError on random bytes", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      const reader = new FrameReader(4096);
+      try {
+        reader.push(Buffer.from(bytes));
+      } catch (e) {
+        expect(e).toBeInstanceOf(FrameError);
+      }
+    }), { numRuns: 2000 });
+  });
+});

@@ -1,0 +1,90 @@
+// The message protocol between the kernel process and everything else (xend, services, tools).
+// Transport: a Unix stream socket; each frame is a u32 little-endian length followed by one
+// msgpack-encoded message (msgpackr). Requests carry an id and get exactly one reply with the
+// same id; the kernel also pushes events to connections that subscribed. Every message is
+// validated where it enters a process (see kernel/host/protocol-check.ts); a malformed one gets
+// an error reply and the connection stays up.
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+export const KERNEL_SOCKET = "run/kernel.sock"; // relative to DOMUS_HOME
+
+export type Builder = "hvm" | "linux";
+export type DomainState = "running" | "blocked" | "paused" | "shutdown" | "crashed" | "dying";
+export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog";
+
+export interface DiskSpec {
+  /** Host path of a raw image (other formats arrive with the block service). */
+  readonly path: string;
+  readonly readOnly: boolean;
+}
+
+export interface DomainSpec {
+  readonly name: string;
+  readonly builder: Builder;
+  readonly memoryMiB: number;
+  readonly maxmemMiB: number;
+  readonly vcpus: number;
+  /** pCPUs the vCPUs may run on (empty: any). */
+  readonly cpus: readonly number[];
+  /** HVM: M-mode firmware, or null for none. */
+  readonly bios: string | null;
+  readonly kernel?: string;
+  readonly ramdisk?: string;
+  readonly extra?: string;
+  readonly disks: readonly DiskSpec[];
+}
+
+export interface DomainInfo {
+  readonly domid: number;
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly maxmemMiB: number;
+  readonly vcpus: number;
+  readonly state: DomainState;
+  /** CPU time used by all vCPUs, in nanoseconds. */
+  readonly cpuTimeNs: number;
+  readonly weight: number;
+  readonly cap: number;
+  /** Why the domain stopped, once it is in state shutdown or crashed. */
+  readonly shutdownReason?: ShutdownReason;
+}
+
+export type Request =
+  | { readonly op: "hello"; readonly version: number }
+  | { readonly op: "info" }
+  | { readonly op: "domain.create"; readonly spec: DomainSpec }
+  | { readonly op: "domain.list" }
+  | { readonly op: "domain.destroy"; readonly domid: number }
+  | { readonly op: "domain.pause"; readonly domid: number }
+  | { readonly op: "domain.unpause"; readonly domid: number }
+  | { readonly op: "domain.shutdown"; readonly domid: number; readonly reason: "poweroff" | "reboot" }
+  | { readonly op: "domain.sched"; readonly domid: number; readonly weight?: number; readonly cap?: number }
+  | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }
+  | { readonly op: "console.read"; readonly domid: number }
+  | { readonly op: "subscribe"; readonly events: readonly EventKind[] };
+
+export type RequestFrame = Request & { readonly id: number };
+
+export interface HostInfo {
+  readonly version: number;
+  readonly pcpus: number;
+  readonly totalMemoryMiB: number;
+  readonly freeMemoryMiB: number;
+}
+
+export type ReplyFrame =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+export type EventKind = "console" | "domain";
+
+/** Pushed to subscribers; has no id. */
+export type EventFrame =
+  | { readonly event: "console"; readonly domid: number; readonly data: Uint8Array }
+  | { readonly event: "domain"; readonly domid: number; readonly state: DomainState; readonly reason?: ShutdownReason };
+
+/** Credit scheduler defaults (Xen's). */
+export const DEFAULT_WEIGHT = 256;
+export const MAX_WEIGHT = 65535;
+export const DEFAULT_CAP = 0; // 0 = no cap; otherwise percent of one pCPU
