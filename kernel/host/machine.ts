@@ -40,6 +40,13 @@ interface Placed {
   readonly end: number;
 }
 
+/** What one slice ended with. */
+export type StepResult =
+  | { readonly kind: "ran" }
+  | { readonly kind: "idle"; readonly ms: number } // every hart waits; next timer in ms (Infinity: none)
+  | { readonly kind: "poweroff"; readonly code: number }
+  | { readonly kind: "reset" }; // the guest asked for a reboot
+
 export class MachineError extends Error {
   override name = "MachineError";
 }
@@ -174,10 +181,15 @@ export class Machine {
     this.kernel.bytes().set(bootRom({ start, fdt, next }), BOOTROM_HOST);
   }
 
-  /** Bytes typed at the console. */
-  input(bytes: Uint8Array): void {
-    for (const b of bytes) this.kernel.exports.uartPush(b);
+  /** Bytes typed at the console; returns how many the UART took (its FIFO may be full). */
+  input(bytes: Uint8Array): number {
+    let taken = 0;
+    for (const b of bytes) {
+      if (this.kernel.exports.uartPush(b) === 0) break;
+      taken++;
+    }
     this.wake?.();
+    return taken;
   }
 
   private drainConsole(): void {
@@ -188,39 +200,51 @@ export class Machine {
     k.uartTxClear();
   }
 
+  /** Release what the machine holds outside its memory (disk images). */
+  close(): void {
+    this.stop();
+    for (const dev of this.config.virtio ?? []) dev.close?.();
+  }
+
   stop(): void {
     this.stopped = true;
     this.wake?.();
   }
 
+  /** Run one slice of at most `budget` instructions and serve what the guest asked for. */
+  step(budget = SLICE_INSTRUCTIONS): StepResult {
+    const k = this.kernel.exports;
+    const reason = k.run(budget);
+    this.drainConsole();
+    switch (reason) {
+      case EXIT_POWEROFF:
+        return { kind: "poweroff", code: k.exitCode() };
+      case EXIT_RESET:
+        return { kind: "reset" };
+      case EXIT_NOTIFY:
+        this.queues.serviceNotified();
+        return { kind: "ran" };
+      case EXIT_IDLE: {
+        const ms = k.idleMs();
+        return { kind: "idle", ms: ms < 0 ? Infinity : ms };
+      }
+      case EXIT_BUDGET:
+      case EXIT_CONSOLE:
+        return { kind: "ran" };
+      default:
+        throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);
+    }
+  }
+
   /** Run until the guest powers off (resolves with its exit status) or stop() is called (null). */
   async run(): Promise<number | null> {
-    const k = this.kernel.exports;
     while (!this.stopped) {
-      const reason = k.run(SLICE_INSTRUCTIONS);
-      this.drainConsole();
-      switch (reason) {
-        case EXIT_POWEROFF:
-          return k.exitCode();
-        case EXIT_RESET:
-          this.reset();
-          break;
-        case EXIT_NOTIFY:
-          this.queues.serviceNotified();
-          break;
-        case EXIT_IDLE: {
-          const ms = k.idleMs();
-          await this.idle(ms < 0 ? MAX_IDLE_MS : Math.min(ms, MAX_IDLE_MS));
-          break;
-        }
-        case EXIT_BUDGET:
-        case EXIT_CONSOLE:
-          // Let the event loop deliver input and signals between slices.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          break;
-        default:
-          throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);
-      }
+      const r = this.step();
+      if (r.kind === "poweroff") return r.code;
+      if (r.kind === "reset") this.reset();
+      else if (r.kind === "idle") await this.idle(Math.min(r.ms, MAX_IDLE_MS));
+      // Let the event loop deliver input and signals between slices.
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return null;
   }

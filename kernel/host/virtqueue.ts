@@ -38,6 +38,8 @@ export interface VirtioDevice {
   config(): Uint8Array;
   /** Serve one chain; return how many bytes were written into its writable buffers. */
   handle(queue: number, chain: DescriptorChain): number;
+  /** Release the backend's resources when the machine goes away. */
+  close?(): void;
 }
 
 export class Virtqueues {

@@ -58,6 +58,10 @@ export class VirtioBlk implements VirtioDevice {
     this.features = (1n << F_SEG_MAX) | (1n << F_BLK_SIZE) | (1n << F_FLUSH) | (image.readOnly ? 1n << F_RO : 0n);
   }
 
+  close(): void {
+    this.image.close();
+  }
+
   config(): Uint8Array {
     const c = new DataView(new ArrayBuffer(24));
     c.setBigUint64(0, BigInt(Math.floor(this.image.sizeBytes / SECTOR)), true); // capacity

@@ -1,0 +1,69 @@
+// Xen's credit scheduler, for the domains of one kernel process: every accounting period each
+// active domain earns credit in proportion to its weight; a domain with credit left (UNDER) runs
+// before one that has none (OVER); a domain that just woke is boosted ahead of both; a cap limits
+// a domain to that percentage of one pCPU per period. Round-robin within a priority.
+
+import type { Domain } from "./domain.js";
+
+export const PERIOD_MS = 30;
+
+export class CreditScheduler {
+  private periodStart = 0;
+  private pcpus = 1;
+
+  constructor(private readonly domains: () => Iterable<Domain>) {}
+
+  /** Start a new accounting period when the current one is over. */
+  account(now: number): void {
+    if (now - this.periodStart < PERIOD_MS) return;
+    this.periodStart = now;
+    const active = [...this.domains()].filter((d) => !d.paused && (d.state === "running" || d.state === "blocked"));
+    const totalWeight = active.reduce((n, d) => n + d.weight, 0);
+    if (totalWeight === 0) return;
+    const credit = PERIOD_MS * this.pcpus;
+    for (const d of active) {
+      const share = (credit * d.weight) / totalWeight;
+      // Credit does not pile up: an idle domain cannot save a burst for later.
+      d.credit = Math.min(d.credit + share, share);
+      d.periodUsedMs = 0;
+    }
+  }
+
+  private capped(d: Domain): boolean {
+    return d.cap > 0 && d.periodUsedMs >= (PERIOD_MS * d.cap) / 100;
+  }
+
+  /** The domain to run next, or undefined when none is runnable. */
+  pick(now: number): Domain | undefined {
+    let best: Domain | undefined;
+    let bestRank = -1;
+    for (const d of this.domains()) {
+      if (!d.runnable(now) || this.capped(d)) continue;
+      const rank = d.boosted ? 2 : d.credit > 0 ? 1 : 0;
+      if (rank > bestRank || (rank === bestRank && best !== undefined && d.lastRan < best.lastRan)) {
+        best = d;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  charge(d: Domain, ms: number, now: number): void {
+    d.credit -= ms;
+    d.periodUsedMs += ms;
+    d.cpuMs += ms;
+    d.lastRan = now;
+    d.boosted = false;
+  }
+
+  /** When something may next become runnable: a sleeper's timer or the next period (for capped domains). */
+  nextWake(now: number): number {
+    let wake = this.periodStart + PERIOD_MS;
+    for (const d of this.domains()) {
+      if (!d.paused && (d.state === "running" || d.state === "blocked") && d.sleepUntil > now) {
+        wake = Math.min(wake, d.sleepUntil);
+      }
+    }
+    return Math.max(wake, now);
+  }
+}

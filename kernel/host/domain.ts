@@ -1,0 +1,84 @@
+// A domain as the kernel process keeps it: the machine that runs it, its lifecycle state, its
+// scheduling parameters and accounting, and the recent console output.
+
+import { Machine } from "./machine.js";
+import {
+  DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
+} from "../public/protocol.js";
+
+const CONSOLE_KEEP_BYTES = 64 * 1024;
+
+export class Domain {
+  state: DomainState = "running";
+  shutdownReason: ShutdownReason | undefined;
+  paused = false;
+  /** performance.now() until which every vCPU sleeps in WFI (0: runnable now). */
+  sleepUntil = 0;
+  /** Woke from sleep since it last ran: runs ahead of domains that used up their credit. */
+  boosted = false;
+  weight = DEFAULT_WEIGHT;
+  cap = DEFAULT_CAP;
+  /** Milliseconds of CPU this domain may still use at its priority (Xen's credit). */
+  credit = 0;
+  /** CPU used in the current accounting period, checked against the cap. */
+  periodUsedMs = 0;
+  cpuMs = 0;
+  lastRan = 0;
+  private consoleTail = Buffer.alloc(0);
+  private pendingInput: Uint8Array[] = [];
+
+  constructor(
+    readonly domid: number,
+    readonly spec: DomainSpec,
+    readonly machine: Machine,
+  ) {}
+
+  /** Whether the scheduler may run it now. */
+  runnable(now: number): boolean {
+    return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now;
+  }
+
+  recordConsole(bytes: Uint8Array): void {
+    const all = Buffer.concat([this.consoleTail, bytes]);
+    this.consoleTail = all.length > CONSOLE_KEEP_BYTES ? all.subarray(all.length - CONSOLE_KEEP_BYTES) : all;
+  }
+
+  /** The most recent console output (up to 64 KiB). */
+  consoleHistory(): Uint8Array {
+    return this.consoleTail;
+  }
+
+  /** Queue keystrokes; what the UART cannot take now is retried after the next slice. */
+  input(bytes: Uint8Array): void {
+    this.pendingInput.push(bytes);
+    this.feedInput();
+    this.sleepUntil = 0;
+  }
+
+  feedInput(): void {
+    while (this.pendingInput.length > 0) {
+      const head = this.pendingInput[0];
+      const taken = this.machine.input(head);
+      if (taken < head.length) {
+        this.pendingInput[0] = head.subarray(taken);
+        return;
+      }
+      this.pendingInput.shift();
+    }
+  }
+
+  info(): DomainInfo {
+    return {
+      domid: this.domid,
+      name: this.spec.name,
+      memoryMiB: this.spec.memoryMiB,
+      maxmemMiB: this.spec.maxmemMiB,
+      vcpus: this.spec.vcpus,
+      state: this.paused && (this.state === "running" || this.state === "blocked") ? "paused" : this.state,
+      cpuTimeNs: Math.round(this.cpuMs * 1e6),
+      weight: this.weight,
+      cap: this.cap,
+      ...(this.shutdownReason !== undefined ? { shutdownReason: this.shutdownReason } : {}),
+    };
+  }
+}

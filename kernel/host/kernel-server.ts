@@ -1,0 +1,104 @@
+// The kernel process's socket: each connection sends requests (kernel/public/protocol.ts) and
+// gets one reply per request; subscribers also receive console and domain events. A malformed
+// frame closes only that connection; a malformed request gets an error reply.
+
+import { createServer, type Server, type Socket } from "node:net";
+import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import { encodeFrame, FrameReader, FrameError } from "../public/frames.js";
+import { PROTOCOL_VERSION, type EventFrame, type EventKind, type RequestFrame, type ReplyFrame } from "../public/protocol.js";
+import { checkRequest, ProtocolError } from "./protocol-check.js";
+import { Hypervisor, HypervisorError } from "./hypervisor.js";
+
+interface Client {
+  readonly socket: Socket;
+  events: Set<EventKind>;
+}
+
+export class KernelServer {
+  private readonly clients = new Set<Client>();
+  private server: Server | undefined;
+
+  constructor(private readonly hv: Hypervisor, private readonly log: (msg: string) => void) {}
+
+  listen(path: string): Promise<void> {
+    if (existsSync(path)) unlinkSync(path); // a stale socket from a killed kernel
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => {
+        chmodSync(path, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.server?.close();
+    for (const c of this.clients) c.socket.destroy();
+  }
+
+  publish(event: EventFrame): void {
+    const frame = encodeFrame(event);
+    for (const c of this.clients) if (c.events.has(event.event)) c.socket.write(frame);
+  }
+
+  private accept(socket: Socket): void {
+    const client: Client = { socket, events: new Set() };
+    this.clients.add(client);
+    const reader = new FrameReader();
+    socket.on("data", (chunk: Buffer) => {
+      let messages: unknown[];
+      try {
+        messages = reader.push(chunk);
+      } catch (e) {
+        if (!(e instanceof FrameError)) throw e;
+        this.log(`closing a connection: ${e.message}`);
+        socket.destroy();
+        return;
+      }
+      for (const m of messages) socket.write(encodeFrame(this.answer(client, m)));
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => this.clients.delete(client));
+  }
+
+  private answer(client: Client, message: unknown): ReplyFrame {
+    const id = typeof message === "object" && message !== null && typeof (message as { id?: unknown }).id === "number"
+      ? (message as { id: number }).id : 0;
+    try {
+      const req = checkRequest(message);
+      return { id: req.id, ok: true, result: this.dispatch(client, req) ?? null };
+    } catch (e) {
+      if (e instanceof ProtocolError || e instanceof HypervisorError) {
+        if (e instanceof ProtocolError) this.log(`bad request: ${e.message}`);
+        return { id, ok: false, error: e.message };
+      }
+      throw e;
+    }
+  }
+
+  private dispatch(client: Client, req: RequestFrame): unknown {
+    const hv = this.hv;
+    switch (req.op) {
+      case "hello":
+        if (req.version !== PROTOCOL_VERSION) {
+          throw new ProtocolError(`protocol version ${req.version} is not supported (this kernel speaks ${PROTOCOL_VERSION})`);
+        }
+        return hv.info();
+      case "info": return hv.info();
+      case "domain.create": return { domid: hv.create(req.spec).domid };
+      case "domain.list": return hv.list().map((d) => d.info());
+      case "domain.destroy": return hv.destroy(req.domid);
+      case "domain.pause": return hv.pause(req.domid, true);
+      case "domain.unpause": return hv.pause(req.domid, false);
+      case "domain.shutdown": return hv.shutdown(req.domid, req.reason);
+      case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
+      case "console.write": return hv.consoleWrite(req.domid, req.data);
+      case "console.read": return hv.get(req.domid).consoleHistory();
+      case "subscribe":
+        client.events = new Set(req.events);
+        return null;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// Validation of messages entering the kernel process: anything that is not a well-formed request
+// becomes a ProtocolError naming the field at fault; the connection stays up.
+
+import {
+  type Builder, type DiskSpec, type DomainSpec, type EventKind, type RequestFrame, MAX_WEIGHT,
+} from "../public/protocol.js";
+
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function int(o: Obj, key: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new ProtocolError(`${key} must be an integer from ${min} to ${max}, not ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function optInt(o: Obj, key: string, min: number, max: number): number | undefined {
+  return o[key] === undefined ? undefined : int(o, key, min, max);
+}
+
+function str(o: Obj, key: string, maxLen = 4096): string {
+  const v = o[key];
+  if (typeof v !== "string" || v.length === 0 || v.length > maxLen || v.includes("\0")) {
+    throw new ProtocolError(`${key} must be a non-empty string of at most ${maxLen} characters`);
+  }
+  return v;
+}
+
+function optStr(o: Obj, key: string, maxLen = 4096): string | undefined {
+  return o[key] === undefined ? undefined : str(o, key, maxLen);
+}
+
+function bytes(o: Obj, key: string, maxLen: number): Uint8Array {
+  const v = o[key];
+  if (!(v instanceof Uint8Array) || v.length > maxLen) throw new ProtocolError(`${key} must be at most ${maxLen} bytes`);
+  return v;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+const MAX_DOMID = 0x7fef;
+const MAX_MEMORY_MIB = 3072;
+
+function disk(v: unknown, i: number): DiskSpec {
+  if (!isObj(v)) throw new ProtocolError(`disks[${i}] must be an object`);
+  if (typeof v.readOnly !== "boolean") throw new ProtocolError(`disks[${i}].readOnly must be a boolean`);
+  return { path: str(v, "path"), readOnly: v.readOnly };
+}
+
+function spec(v: unknown): DomainSpec {
+  if (!isObj(v)) throw new ProtocolError("spec must be an object");
+  const name = str(v, "name", 64);
+  if (!NAME.test(name)) throw new ProtocolError(`name "${name}" may hold letters, digits and _ . + - (64 at most)`);
+  const builder = v.builder;
+  if (builder !== "hvm" && builder !== "linux") throw new ProtocolError(`builder must be "hvm" or "linux", not ${JSON.stringify(builder)}`);
+  const memoryMiB = int(v, "memoryMiB", 16, MAX_MEMORY_MIB);
+  const maxmemMiB = int(v, "maxmemMiB", memoryMiB, MAX_MEMORY_MIB);
+  const vcpus = int(v, "vcpus", 1, 8);
+  if (!Array.isArray(v.cpus) || v.cpus.some((c) => !Number.isInteger(c) || c < 0 || c > 1023)) {
+    throw new ProtocolError("cpus must be a list of pCPU numbers");
+  }
+  if (v.bios !== null && typeof v.bios !== "string") throw new ProtocolError("bios must be a path or null");
+  if (!Array.isArray(v.disks) || v.disks.length > 8) throw new ProtocolError("disks must be a list of at most 8 disks");
+  return {
+    name,
+    builder: builder as Builder,
+    memoryMiB,
+    maxmemMiB,
+    vcpus,
+    cpus: v.cpus as number[],
+    bios: v.bios === null ? null : str(v, "bios"),
+    kernel: optStr(v, "kernel"),
+    ramdisk: optStr(v, "ramdisk"),
+    extra: optStr(v, "extra", 1023),
+    disks: v.disks.map(disk),
+  };
+}
+
+const EVENTS: readonly EventKind[] = ["console", "domain"];
+
+/** Check an incoming message; returns it typed, or throws ProtocolError. */
+export function checkRequest(m: unknown): RequestFrame {
+  if (!isObj(m)) throw new ProtocolError("a request must be a map");
+  const id = int(m, "id", 0, 2 ** 32 - 1);
+  const op = m.op;
+  switch (op) {
+    case "hello": return { id, op, version: int(m, "version", 0, 2 ** 31) };
+    case "info":
+    case "domain.list": return { id, op };
+    case "domain.create": return { id, op, spec: spec(m.spec) };
+    case "domain.destroy":
+    case "domain.pause":
+    case "domain.unpause":
+    case "console.read": return { id, op, domid: int(m, "domid", 1, MAX_DOMID) };
+    case "domain.shutdown": {
+      const reason = m.reason;
+      if (reason !== "poweroff" && reason !== "reboot") throw new ProtocolError(`reason must be "poweroff" or "reboot"`);
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), reason };
+    }
+    case "domain.sched":
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), weight: optInt(m, "weight", 1, MAX_WEIGHT), cap: optInt(m, "cap", 0, 100 * 64) };
+    case "console.write": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), data: bytes(m, "data", 65536) };
+    case "subscribe": {
+      if (!Array.isArray(m.events) || m.events.some((e) => !EVENTS.includes(e as EventKind))) {
+        throw new ProtocolError(`events must be a list of ${EVENTS.join(", ")}`);
+      }
+      return { id, op, events: m.events as EventKind[] };
+    }
+    default:
+      throw new ProtocolError(`unknown op ${JSON.stringify(op)}`);
+  }
+}
