@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { checkRequest, ProtocolError } from "./protocol-check.js";
+
+const spec = {
+  name: "vm1", builder: "hvm", memoryMiB: 64, maxmemMiB: 64, vcpus: 1, cpus: [], bios: null,
+  kernel: "/k", disks: [{ path: "/d.img", readOnly: false }],
+};
+
+describe("checkRequest", () => {
+  it("accepts well-formed requests", () => {
+    expect(checkRequest({ id: 1, op: "domain.create", spec })).toMatchObject({ op: "domain.create", spec: { name: "vm1" } });
+    expect(checkRequest({ id: 2, op: "domain.sched", domid: 3, weight: 512 })).toEqual({ id: 2, op: "domain.sched", domid: 3, weight: 512, cap: undefined });
+    expect(checkRequest({ id: 3, op: "console.write", domid: 1, data: new Uint8Array([65]) }).op).toBe("console.write");
+  });
+
+  it.each([
+    [{ op: "info" }, "id must be an integer"],
+    [{ id: 1, op: "nope" }, 'unknown op "nope"'],
+    [{ id: 1, op: "domain.destroy", domid: 0 }, "domid must be an integer from 1"],
+    [{ id: 1, op: "domain.create", spec: { ...spec, name: "bad name" } }, 'name "bad name" may hold'],
+    [{ id: 1, op: "domain.create", spec: { ...spec, builder: "pv" } }, 'builder must be "hvm" or "linux"'],
+    [{ id: 1, op: "domain.create", spec: { ...spec, maxmemMiB: 32 } }, "maxmemMiB must be an integer from 64"],
+    [{ id: 1, op: "domain.sched", domid: 1, weight: 0 }, "weight must be an integer from 1 to 65535"],
+    [{ id: 1, op: "domain.shutdown", domid: 1, reason: "halt" }, 'reason must be "poweroff" or "reboot"'],
+    [{ id: 1, op: "subscribe", events: ["console", "x"] }, "events must be a list of console, domain"],
+  ])("rejects %j", (m, message) => {
+    expect(() => checkRequest(m)).toThrow(ProtocolError);
+    expect(() => checkRequest(m)).toThrow(message);
+  });
+
+  it("throws only ProtocolError for any message", () => {
+    const ops = fc.constantFrom("hello", "info", "domain.create", "domain.list", "domain.destroy", "domain.pause",
+      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "x");
+    fc.assert(fc.property(
+      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything() }, { requiredKeys: ["op"] })),
+      (m) => {
+        try {
+          checkRequest(m);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ProtocolError);
+        }
+      },
+    ), { numRuns: 5000 });
+  });
+});
