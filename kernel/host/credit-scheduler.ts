@@ -15,17 +15,20 @@ export class CreditScheduler {
 
   /** Start a new accounting period when the current one is over. */
   account(now: number): void {
-    if (now - this.periodStart < PERIOD_MS) return;
+    const elapsed = now - this.periodStart;
+    if (elapsed < PERIOD_MS) return;
     this.periodStart = now;
     const active = [...this.domains()].filter((d) => !d.paused && (d.state === "running" || d.state === "blocked"));
     const totalWeight = active.reduce((n, d) => n + d.weight, 0);
     if (totalWeight === 0) return;
-    const credit = PERIOD_MS * this.pcpus;
+    // Credit for the time that really passed (the loop may notice a period late), at most two periods.
+    const credit = Math.min(elapsed, 2 * PERIOD_MS) * this.pcpus;
     for (const d of active) {
       const share = (credit * d.weight) / totalWeight;
       // Credit does not pile up: an idle domain cannot save a burst for later.
       d.credit = Math.min(d.credit + share, share);
-      d.periodUsedMs = 0;
+      // A slice that ran past the cap is paid back from the next period's allowance.
+      d.periodUsedMs = Math.max(0, d.periodUsedMs - (credit * d.cap) / 100);
     }
   }
 
