@@ -17,9 +17,11 @@ import { plicReset } from "./devices/plic";
 import { uartReset } from "./devices/uart";
 import { virtioReset } from "./devices/virtio-mmio";
 import { htifSet, htifPoll } from "./devices/htif";
+import { pvReset } from "./cpu/sbi";
 
 export { uartPush, uartTxPending, uartTxClear } from "./devices/uart";
 export { virtioInterrupt } from "./devices/virtio-mmio";
+export { startPv, hartReg, setHartReg, blockHart } from "./cpu/pv-start";
 
 const BURST: i32 = 1024;
 
@@ -46,6 +48,7 @@ export function reset(harts: i32, ramBytes: f64): void {
   uartReset();
   virtioReset();
   htifSet(0, 0);
+  pvReset(false, Machine.harts, 0);
   loadHart(0);
   onPrivilegeChange();
   Trap.pending = false;

@@ -26,6 +26,7 @@ program.name("domus").description("Domus: a readable RISC-V hypervisor").showHel
 program
   .command("run")
   .description("run one RISC-V machine (QEMU virt board layout) in the foreground")
+  .option("--builder <hvm|linux>", "hvm: the full board from reset; linux: a paravirtual kernel in S-mode", "hvm")
   .option("--bios <file|none>", "M-mode firmware loaded at 0x80000000, or none", "none")
   .option("--kernel <file>", "kernel image (raw or ELF); after firmware it goes to 0x80200000")
   .option("--initrd <file>", "initial ramdisk")
@@ -42,11 +43,12 @@ program
   .description("boot the demo guest: OpenSBI and U-Boot from Debian, 256 MiB (Ctrl-A X quits)")
   .action(async () => {
     process.exitCode = await runCommand({
-      bios: OPENSBI_FW_JUMP, kernel: UBOOT_SMODE, memory: 256, smp: 1, drive: [],
+      builder: "hvm", bios: OPENSBI_FW_JUMP, kernel: UBOOT_SMODE, memory: 256, smp: 1, drive: [],
     });
   });
 
 export interface RunOptions {
+  builder: string;
   bios: string;
   kernel?: string;
   initrd?: string;

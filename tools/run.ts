@@ -14,7 +14,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   try {
     const drives = opts.drive.map(parseDriveSpec);
     const virtio = drives.map((d, i) => new VirtioBlk(openRawImage(d.file, d.readOnly), `domus-disk${i}`));
+    if (opts.builder !== "hvm" && opts.builder !== "linux") {
+      throw new Error(`--builder must be hvm or linux, not "${opts.builder}"`);
+    }
     machine = new Machine({
+      builder: opts.builder,
       bios: opts.bios === "none" ? null : opts.bios,
       kernel: opts.kernel,
       initrd: opts.initrd,

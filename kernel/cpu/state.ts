@@ -161,3 +161,9 @@ export function loadHart(h: i32): void {
 @inline export function setF(r: u32, v: u64): void {
   store<u64>(CPU.fr + (<usize>r << 3), v);
 }
+
+/** Set software-writable mip bits of a hart that is not loaded (an IPI from another hart). */
+export function raiseSavedMip(h: i32, bits: u64): void {
+  const p = hartBlock(h) + S_CSR + 32;
+  store<u64>(p, load<u64>(p) | bits);
+}

@@ -4,12 +4,13 @@
 
 import { CPU, PRIV_M, PRIV_S, hartLines, mtimecmpOf } from "./state";
 import {
-  CAUSE_INTERRUPT, CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
+  CAUSE_INTERRUPT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_SUPERVISOR_ECALL, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
   MSTATUS_MPP_SHIFT, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI,
   IRQ_SSI, IRQ_STI, MIP_STIP, MIP_MTIP, MENVCFG_STCE,
 } from "./bits";
 import { onPrivilegeChange } from "./mmu";
 import { readMtime } from "../devices/clint";
+import { Pv, sbiCall, pvEventLine } from "./sbi";
 
 export class Trap {
   static pending: bool = false;
@@ -29,6 +30,12 @@ export function raise(cause: u64, tval: u64): void {
 
 /** Enter the trap handler for `cause` with the faulting pc `epc`. */
 export function takeTrap(cause: u64, tval: u64, epc: u64): void {
+  if (cause == CAUSE_SUPERVISOR_ECALL && Pv.enabled) {
+    // A paravirtual guest's SBI call: the hypervisor is its M-mode.
+    CPU.pc = epc + 4;
+    sbiCall();
+    return;
+  }
   const isInterrupt = (cause & CAUSE_INTERRUPT) != 0;
   const code = cause & 63;
   const deleg = isInterrupt ? CPU.mideleg : CPU.medeleg;
@@ -83,8 +90,8 @@ export function timerLines(): u64 {
 
 /** mip as software reads it: the writable bits plus what devices and timers drive. */
 export function currentMip(): u64 {
-  let ip = CPU.mip | hartLines(CPU.hart) | timerLines();
-  return ip;
+  const ip = CPU.mip | hartLines(CPU.hart) | timerLines();
+  return Pv.enabled ? ip | pvEventLine(CPU.hart) : ip;
 }
 
 const PRIORITY: StaticArray<u32> = [IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI];

@@ -66,6 +66,15 @@ export function uartPush(b: u32): bool {
   return true;
 }
 
+/** The next received byte, or -1 when none waits (the SBI legacy getchar). */
+export function uartPop(): i32 {
+  if (rxCount() == 0) return -1;
+  const b = load<u8>(UART_RX_RING + <usize>(Uart.rxHead & (IO_RING_SIZE - 1)));
+  Uart.rxHead++;
+  updateIrq();
+  return <i32>b;
+}
+
 /** Guest → host: how many transmitted bytes wait at UART_TX_RING; the host then calls uartTxClear. */
 export function uartTxPending(): u32 {
   return Uart.txLen;
@@ -88,11 +97,8 @@ export function uartRead(off: u32, size: i32): u64 {
   switch (off) {
     case RBR_THR: {
       if (dlab) return <u64>Uart.dll;
-      if (rxCount() == 0) return 0;
-      const b = load<u8>(UART_RX_RING + <usize>(Uart.rxHead & (IO_RING_SIZE - 1)));
-      Uart.rxHead++;
-      updateIrq();
-      return <u64>b;
+      const b = uartPop();
+      return b < 0 ? 0 : <u64>b;
     }
     case IER: return <u64>(dlab ? Uart.dlm : Uart.ier);
     case IIR_FCR: {

@@ -65,9 +65,7 @@ export class Hypervisor {
     if ([...this.domains.values()].some((d) => d.spec.name === spec.name)) {
       throw new HypervisorError(`a domain named "${spec.name}" already exists`);
     }
-    if (spec.builder === "linux") {
-      throw new HypervisorError(`domain "${spec.name}": builder='linux' (paravirtual) is not supported by this kernel yet; use builder='hvm'`);
-    }
+    const domid = this.allocDomid();
     let machine: Machine;
     const opened: { close(): void }[] = [];
     try {
@@ -77,6 +75,9 @@ export class Hypervisor {
         return new VirtioBlk(image, `domus-${spec.name}-${i}`);
       });
       machine = new Machine({
+        builder: spec.builder,
+        domid,
+        peers: (id) => this.domains.get(id)?.machine.pv,
         bios: spec.bios,
         kernel: spec.kernel,
         initrd: spec.ramdisk,
@@ -89,13 +90,16 @@ export class Hypervisor {
       for (const o of opened) o.close();
       throw new HypervisorError(`domain "${spec.name}": ${(e as Error).message}`);
     }
-    const domid = this.allocDomid();
     const d = new Domain(domid, spec, machine);
     machine.onConsole = (bytes) => {
       d.recordConsole(bytes);
       this.events.console(domid, bytes);
     };
     machine.onLog = (msg) => this.log(`domain ${domid}: ${msg}`);
+    machine.onWake = () => {
+      d.sleepUntil = 0;
+      this.kick();
+    };
     this.domains.set(domid, d);
     this.log(`domain ${domid} (${spec.name}) created: ${spec.memoryMiB} MiB, ${spec.vcpus} vCPU`);
     this.events.domain(domid, "running");
@@ -184,11 +188,8 @@ export class Hypervisor {
         d.state = "blocked";
         d.sleepUntil = after + r.ms;
         d.boosted = true;
-      } else if (r.kind === "poweroff") {
-        // A non-zero finisher status is how a guest reports failure: Xen's crash.
-        this.stopped_(d, r.code === 0 ? "poweroff" : "crash");
-      } else if (r.kind === "reset") {
-        this.stopped_(d, "reboot");
+      } else if (r.kind === "shutdown") {
+        this.stopped_(d, r.reason);
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

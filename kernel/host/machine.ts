@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  BOOTROM_HOST, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF, EXIT_RESET,
+  BOOTROM_HOST, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF, EXIT_RESET,
   UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
@@ -15,8 +15,15 @@ import { Virtqueues, type VirtioDevice } from "./virtqueue.js";
 import { bootRom } from "./bootrom.js";
 import { parseElf, ElfError } from "./elf.js";
 import { virtBoardTree, fdtLoadAddress } from "./board-tree.js";
+import { PvDomain } from "./pv/pv-domain.js";
+import { pvLayout, PV_SPECIAL_PAGES, PAGE } from "./pv/pv-layout.js";
+import { startInfoPage } from "./pv/start-info.js";
+import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
+import type { Builder, ShutdownReason } from "../public/protocol.js";
 
 export interface MachineConfig {
+  /** 'hvm': the full board from reset; 'linux': a paravirtual kernel started in S-mode. */
+  readonly builder?: Builder;
   /** Firmware run in M-mode at RAM_BASE, or null for none (the kernel then starts in M-mode). */
   readonly bios: string | null;
   readonly kernel?: string;
@@ -26,6 +33,9 @@ export interface MachineConfig {
   readonly harts: number;
   /** Device models for the virtio-mmio slots, in slot order. */
   readonly virtio?: readonly VirtioDevice[];
+  /** Paravirtual domains: this one's id, and how to find the others (event channels, grants). */
+  readonly domid?: number;
+  readonly peers?: (domid: number) => PvDomain | undefined;
 }
 
 export const ISA_STRING = "rv64imafdc_zicsr_zifencei_sstc";
@@ -44,8 +54,8 @@ interface Placed {
 export type StepResult =
   | { readonly kind: "ran" }
   | { readonly kind: "idle"; readonly ms: number } // every hart waits; next timer in ms (Infinity: none)
-  | { readonly kind: "poweroff"; readonly code: number }
-  | { readonly kind: "reset" }; // the guest asked for a reboot
+  /** The guest stopped itself; `code` is the status it gave (finisher, SBI reset, HTIF). */
+  | { readonly kind: "shutdown"; readonly reason: ShutdownReason; readonly code: number };
 
 export class MachineError extends Error {
   override name = "MachineError";
@@ -62,6 +72,8 @@ export class Machine {
 
   /** Bytes the guest wrote to its console. */
   onConsole: (bytes: Uint8Array) => void = () => {};
+  /** An event arrived for this machine while it may sleep (an interrupt is now pending). */
+  onWake: () => void = () => this.wake?.();
   onLog: (msg: string) => void = (msg) => process.stderr.write(`domus: ${msg}\n`);
 
   constructor(readonly config: MachineConfig) {
@@ -141,6 +153,10 @@ export class Machine {
   }
 
   private load(): void {
+    if (this.config.builder === "linux") {
+      this.loadPv();
+      return;
+    }
     const c = this.config;
     let start: number;
     let next: number;
@@ -181,8 +197,47 @@ export class Machine {
     this.kernel.bytes().set(bootRom({ start, fdt, next }), BOOTROM_HOST);
   }
 
-  /** Bytes typed at the console; returns how many the UART took (its FIFO may be full). */
+  /**
+   * A paravirtual domain: the kernel at 0x80200000 (or its ELF addresses) entered in S-mode with
+   * a0 = vCPU, a1 = device tree, a2 = start_info; the hypervisor's pages at the top of RAM.
+   */
+  private loadPv(): void {
+    const c = this.config;
+    if (c.kernel === undefined) throw new MachineError("builder='linux' needs a kernel");
+    const layout = pvLayout(this.ramBytes);
+    const k = this.place(c.kernel, "kernel", RAM_BASE + KERNEL_OFFSET_WITH_BIOS);
+    let module: { start: number; length: number } | undefined;
+    if (c.initrd !== undefined) {
+      const data = this.readImage(c.initrd, "ramdisk");
+      const at = Math.ceil(k.end / 4096) * 4096;
+      if (at + data.length > layout.startInfo) throw new MachineError(`the ramdisk ${c.initrd} does not fit below the hypervisor's pages`);
+      this.copyIn(at, data, c.initrd);
+      module = { start: at, length: data.length };
+    }
+    const dtb = virtBoardTree({
+      ramBytes: this.ramBytes, harts: c.harts, isa: ISA_STRING, mmuType: "riscv,sv48", bootargs: c.append,
+      initrd: module === undefined ? undefined : { start: module.start, end: module.start + module.length },
+    });
+    const fdt = fdtLoadAddress(RAM_BASE, layout.startInfo - RAM_BASE, dtb.length);
+    this.copyIn(fdt, dtb, "device tree");
+    this.mem.view(layout.startInfo, PV_SPECIAL_PAGES * PAGE).fill(0);
+    const pv = new PvDomain(c.domid ?? 1, this.mem, layout, {
+      console: (bytes) => this.onConsole(bytes),
+      wake: () => this.onWake(),
+    });
+    this.pv = pv;
+    this.mem.write(layout.startInfo, startInfoPage({
+      layout, consoleEvtchn: pv.consolePort, storeEvtchn: pv.storePort, cmdline: c.append ?? "", module,
+    }));
+    this.kernel.exports.startPv(c.harts, k.entry, fdt, layout.startInfo, layout.sharedInfo);
+  }
+
+  /** The hypervisor's side of this domain when it is paravirtual. */
+  pv: PvDomain | undefined;
+
+  /** Bytes typed at the console; returns how many the guest took (its FIFO or ring may be full). */
   input(bytes: Uint8Array): number {
+    if (this.pv !== undefined) return this.pv.consoleInput(bytes);
     let taken = 0;
     for (const b of bytes) {
       if (this.kernel.exports.uartPush(b) === 0) break;
@@ -217,10 +272,20 @@ export class Machine {
     const reason = k.run(budget);
     this.drainConsole();
     switch (reason) {
-      case EXIT_POWEROFF:
-        return { kind: "poweroff", code: k.exitCode() };
+      case EXIT_POWEROFF: {
+        // A non-zero status is how a guest reports failure: Xen's crash.
+        const code = k.exitCode();
+        return { kind: "shutdown", reason: code === 0 ? "poweroff" : "crash", code };
+      }
       case EXIT_RESET:
-        return { kind: "reset" };
+        return { kind: "shutdown", reason: "reboot", code: 0 };
+      case EXIT_HYPERCALL: {
+        const pv = this.pv;
+        if (pv === undefined) throw new MachineError("a hypercall from a domain that is not paravirtual");
+        const out = serveHypercall(new HypercallContext(pv, k.exitCode(), k, this.config.peers ?? (() => undefined)));
+        if (out.kind === "shutdown") return { kind: "shutdown", reason: out.reason, code: out.reason === "crash" ? 1 : 0 };
+        return { kind: "ran" };
+      }
       case EXIT_NOTIFY:
         this.queues.serviceNotified();
         return { kind: "ran" };
@@ -240,9 +305,10 @@ export class Machine {
   async run(): Promise<number | null> {
     while (!this.stopped) {
       const r = this.step();
-      if (r.kind === "poweroff") return r.code;
-      if (r.kind === "reset") this.reset();
-      else if (r.kind === "idle") await this.idle(Math.min(r.ms, MAX_IDLE_MS));
+      if (r.kind === "shutdown") {
+        if (r.reason !== "reboot") return r.code;
+        this.reset();
+      } else if (r.kind === "idle") await this.idle(Math.min(r.ms, MAX_IDLE_MS));
       // Let the event loop deliver input and signals between slices.
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -18,6 +18,10 @@ export interface KernelExports {
   uartTxClear(): void;
   virtioInterrupt(slot: number, bits: number): void;
   hartPc(hart: number): number;
+  startPv(harts: number, entry: number, dtb: number, startInfo: number, sharedInfo: number): void;
+  hartReg(hart: number, reg: number): bigint;
+  setHartReg(hart: number, reg: number, value: bigint): void;
+  blockHart(hart: number): void;
 }
 
 export interface WasmKernel {

@@ -39,3 +39,4 @@ export const EXIT_POWEROFF: i32 = 2; // finisher, SBI reset or HTIF: `exitCode()
 export const EXIT_RESET: i32 = 3; // the guest asked for a reboot
 export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: `pendingNotify()` says which
 export const EXIT_CONSOLE: i32 = 5; // the UART transmit ring is full: drain it and call again
+export const EXIT_HYPERCALL: i32 = 6; // a paravirtual guest made a call the host serves; `exitCode()` is the hart

@@ -1,0 +1,79 @@
+// The hypervisor's side of one paravirtual domain: its special pages, event channels and grant
+// table, and the console backend (what Xen's xenconsoled does for a domU's console ring).
+
+import type { GuestMemory } from "../guest-memory.js";
+import { EventChannels } from "./event-channels.js";
+import type { GrantingDomain } from "./grant-table.js";
+import type { PvLayout } from "./pv-layout.js";
+import {
+  XENCONS_IN, XENCONS_IN_CONS, XENCONS_IN_PROD, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_CONS,
+  XENCONS_OUT_PROD, XENCONS_OUT_SIZE,
+} from "../../public/xen/console-ring.js";
+
+export interface PvHooks {
+  /** Console output from the guest. */
+  console(bytes: Uint8Array): void;
+  /** An event was delivered: the domain may have work now. */
+  wake(): void;
+}
+
+export class PvDomain implements GrantingDomain {
+  readonly evtchn: EventChannels;
+  readonly consolePort: number;
+  readonly storePort: number;
+
+  constructor(
+    readonly domid: number,
+    readonly mem: GuestMemory,
+    readonly layout: PvLayout,
+    private readonly hooks: PvHooks,
+  ) {
+    this.evtchn = new EventChannels(mem, layout.sharedInfo);
+    this.consolePort = this.evtchn.alloc({ kind: "host", service: "console" }) ?? 0;
+    this.storePort = this.evtchn.alloc({ kind: "host", service: "store" }) ?? 0;
+  }
+
+  get grantTable(): readonly number[] {
+    return this.layout.grantTable;
+  }
+
+  deliver(port: number): void {
+    this.evtchn.deliver(port);
+    this.hooks.wake();
+  }
+
+  wake(): void {
+    this.hooks.wake();
+  }
+
+  /** CONSOLEIO_write: the guest's early console. */
+  writeConsole(bytes: Uint8Array): void {
+    this.hooks.console(bytes);
+  }
+
+  /** The guest notified its console port: take what it wrote to the `out` ring. */
+  drainConsole(): void {
+    const ring = this.mem.dataView(this.layout.console, 4096);
+    let cons = ring.getUint32(XENCONS_OUT_CONS, true);
+    const prod = ring.getUint32(XENCONS_OUT_PROD, true);
+    const n = (prod - cons) >>> 0;
+    if (n === 0 || n > XENCONS_OUT_SIZE) return; // nothing, or a corrupt index: ignore
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++, cons++) out[i] = ring.getUint8(XENCONS_OUT + (cons & (XENCONS_OUT_SIZE - 1)));
+    ring.setUint32(XENCONS_OUT_CONS, cons >>> 0, true);
+    this.hooks.console(out);
+  }
+
+  /** Keystrokes for the guest: into the `in` ring, then an event. Returns how many fit. */
+  consoleInput(bytes: Uint8Array): number {
+    const ring = this.mem.dataView(this.layout.console, 4096);
+    const cons = ring.getUint32(XENCONS_IN_CONS, true);
+    let prod = ring.getUint32(XENCONS_IN_PROD, true);
+    const free = XENCONS_IN_SIZE - ((prod - cons) >>> 0);
+    const n = Math.max(0, Math.min(free, bytes.length));
+    for (let i = 0; i < n; i++, prod++) ring.setUint8(XENCONS_IN + (prod & (XENCONS_IN_SIZE - 1)), bytes[i]);
+    ring.setUint32(XENCONS_IN_PROD, prod >>> 0, true);
+    if (n > 0) this.deliver(this.consolePort);
+    return n;
+  }
+}
