@@ -1,0 +1,25 @@
+// A paravirtual guest (builder='linux') starts in S-mode with its start_info page and talks to
+// the hypervisor through hypercalls with Xen's numbers.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { fileURLToPath } from "node:url";
+import { GuestConsole } from "./support/guest-console.js";
+
+const probe = (name: string): string => fileURLToPath(new URL(`../guests/isa/bin/${name}.elf`, import.meta.url));
+
+let guest: GuestConsole | undefined;
+afterEach(() => guest?.kill());
+
+describe("a paravirtual guest", () => {
+  it("prints through console_io, reads start_info and xen_version, and shuts down through sched_op", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "-m", "16", "--kernel", probe("probe_pv_hello")]);
+    expect(await guest.exitCode()).toBe(0);
+    expect(guest.text).toBe("hello from a paravirtual guest\n");
+  });
+
+  it("needs a kernel", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "-m", "16"]);
+    expect(await guest.exitCode()).toBe(1);
+    expect(guest.text).toContain("builder='linux' needs a kernel");
+  });
+});
