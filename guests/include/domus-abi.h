@@ -136,6 +136,7 @@
 #define GNTST_general_error (-1)
 #define GNTST_okay 0
 #define GNTST_permission_denied (-8)
+#define GNTTAB_NR_RESERVED_ENTRIES 8
 #define GRANT_ENTRY_V1_SIZE 8
 #define GRANT_TABLE_FRAMES 4
 #define GTF_invalid 0

@@ -27,3 +27,6 @@ export const GNTST_permission_denied: i32 = -8;
 export const GNTST_bad_copy_arg: i32 = -10;
 
 export const GRANT_TABLE_FRAMES: u32 = 4; // 2048 v1 entries per domain
+/** References 0..7 are reserved (Xen's GNTTAB_NR_RESERVED_ENTRIES: console and xenstore use them in
+ * Xen's tools); the first one a guest hands out itself is this one. */
+export const GNTTAB_NR_RESERVED_ENTRIES: u32 = 8;

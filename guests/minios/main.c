@@ -1,0 +1,101 @@
+/* minios: bring up the console, events and timer, then run the mode the command line asks for. */
+#include "../include/domus-abi.h"
+#include "arch.h"
+#include "boot.h"
+#include "console.h"
+#include "events.h"
+#include "exchange.h"
+#include "options.h"
+#include "sched.h"
+#include "timer.h"
+
+#define MiB (1024 * 1024)
+/* Long enough for a slow backend, short enough that a dead one does not hold up a shutdown. */
+#define FLUSH_MS 2000
+
+__attribute__((noreturn)) static void stop(uint32_t reason) {
+    console_flush(FLUSH_MS);
+    sched_shutdown(reason);
+}
+
+__attribute__((noreturn)) static void run_idle(const struct options *o) {
+    /* Deadlines count from the start, so the ticks do not drift by the printing time. */
+    uint64_t start = timer_now(), period = timer_ms(o->tick_ms);
+    for (uint64_t n = 1;; n++) {
+        timer_arm(start + n * period);
+        while (!timer_take()) sched_wait();
+        printk("minios: tick %lu\n", (unsigned long)n);
+    }
+}
+
+static char upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
+
+__attribute__((noreturn)) static void run_echo(const struct boot_info *b) {
+    events_watch(b->console_port);
+    for (;;) {
+        char buf[64], out[2 * sizeof buf];
+        size_t n;
+        /* Drain before sleeping: typing may have started before the port was watched. */
+        while ((n = console_read(buf, sizeof buf)) > 0) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                /* A terminal sends Enter as CR; answer with a whole line break. */
+                if (buf[i] == '\r') out[m++] = '\r', buf[i] = '\n';
+                out[m++] = upper(buf[i]);
+            }
+            console_write(out, m);
+        }
+        while (!events_take(b->console_port)) sched_wait();
+    }
+}
+
+__attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volatile uint8_t *start_info) {
+    struct boot_info b;
+    const char *bad = boot_read(vcpu, dtb, start_info, &b);
+    if (bad != NULL) {
+        printk("minios: cannot boot: %s\n", bad);
+        sched_shutdown(SHUTDOWN_crash);
+    }
+    struct options o;
+    const char *why = NULL;
+    int parsed = options_parse(b.cmdline, &o, &why);
+
+    /* The banner goes out through console_io, before anything that could fail. nr_pages leaves
+     * out the hypervisor's pages at the top of RAM, so round up to the configured size. A PV
+     * domain cannot learn its name or id without xenstore: name= on the command line says it. */
+    unsigned long mib = (unsigned long)((b.nr_pages * PAGE_SIZE + MiB - 1) / MiB);
+    printk("minios: booting on Domus (domain %s, %lu MiB)\n", o.name[0] != '\0' ? o.name : "?", mib);
+
+    events_init(b.shared_info, b.vcpu);
+    timer_init(b.timebase_hz);
+    console_use_ring(b.console_ring, b.console_port);
+    csr_set("sstatus", SSTATUS_SIE);
+
+    printk("minios: command line: %s\n", b.cmdline);
+    if (parsed != 0) {
+        printk("minios: bad command line: %s\n", why);
+        stop(SHUTDOWN_crash);
+    }
+    printk("minios: ready\n");
+
+    switch (o.mode) {
+    case MODE_IDLE:
+        run_idle(&o);
+    case MODE_ECHO:
+        run_echo(&b);
+    case MODE_EXIT:
+        printk("minios: exit code %ld\n", (long)o.exit_code);
+        stop(o.exit_code == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    case MODE_REBOOT:
+        printk("minios: rebooting\n");
+        stop(SHUTDOWN_reboot);
+    case MODE_SERVER:
+        stop(exchange_server(&b, &o) == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    case MODE_CLIENT:
+        stop(exchange_client(&b, &o) == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    case MODE_FAULT:
+        /* An illegal instruction, so tests can see the fatal-trap report and the crash. */
+        __asm__ volatile("unimp");
+    }
+    stop(SHUTDOWN_crash);
+}

@@ -1,0 +1,126 @@
+/* Command-line parsing. Pure: no hypervisor, no console, so it is unit-tested on the host. */
+#include <stddef.h>
+#include "options.h"
+
+#define DEFAULT_TICK_MS 1000
+#define DEFAULT_TIMEOUT_MS 30000
+
+static const char *const MODES[] = {
+    [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
+    [MODE_REBOOT] = "reboot", [MODE_SERVER] = "server", [MODE_CLIENT] = "client", [MODE_FAULT] = "fault",
+};
+#define NMODES (sizeof MODES / sizeof MODES[0])
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Does the word [w, end) start with "key="? Then *value points past the '='. */
+static bool key_is(const char *w, const char *end, const char *key, const char **value) {
+    while (*key != '\0') {
+        if (w == end || *w != *key) return false;
+        w++, key++;
+    }
+    if (w == end || *w != '=') return false;
+    *value = w + 1;
+    return true;
+}
+
+static bool value_is(const char *v, const char *end, const char *s) {
+    while (v < end && *s != '\0' && *v == *s) v++, s++;
+    return v == end && *s == '\0';
+}
+
+/* A decimal number filling [v, end) exactly, at most max; a leading '-' only if allowed. */
+static bool parse_number(const char *v, const char *end, bool allow_negative, uint64_t max, int64_t *out) {
+    bool negative = false;
+    if (allow_negative && v < end && *v == '-') negative = true, v++;
+    if (v == end) return false;
+    uint64_t n = 0;
+    for (; v < end; v++) {
+        if (*v < '0' || *v > '9') return false;
+        unsigned d = (unsigned)(*v - '0');
+        if (n > (max - d) / 10) return false;
+        n = n * 10 + d;
+    }
+    *out = negative ? -(int64_t)n : (int64_t)n;
+    return true;
+}
+
+static int word(const char *w, const char *end, struct options *o, const char **why) {
+    const char *v;
+    int64_t n;
+    if (key_is(w, end, "mode", &v)) {
+        for (size_t m = 0; m < NMODES; m++) {
+            if (value_is(v, end, MODES[m])) {
+                o->mode = (enum mode)m;
+                return 0;
+            }
+        }
+        *why = "mode must be idle, echo, exit, reboot, server, client or fault";
+        return -1;
+    }
+    if (key_is(w, end, "tick", &v)) {
+        /* An hour is plenty; the bound keeps ms -> timer ticks from overflowing. */
+        if (!parse_number(v, end, false, 3600000, &n) || n == 0) {
+            *why = "tick must be a number of milliseconds, 1..3600000";
+            return -1;
+        }
+        o->tick_ms = (uint64_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "timeout", &v)) {
+        if (!parse_number(v, end, false, 86400000, &n) || n == 0) {
+            *why = "timeout must be a number of milliseconds, 1..86400000";
+            return -1;
+        }
+        o->timeout_ms = (uint64_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "code", &v)) {
+        if (!parse_number(v, end, true, INT64_MAX, &n)) {
+            *why = "code must be a decimal integer";
+            return -1;
+        }
+        o->exit_code = n;
+        return 0;
+    }
+    if (key_is(w, end, "peer", &v)) {
+        /* Domain ids are 15 bits; the DOMID_* specials above them are not peers. */
+        if (!parse_number(v, end, false, 0x7fef, &n)) {
+            *why = "peer must be a domain id, 0..32751";
+            return -1;
+        }
+        o->peer = (uint32_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "name", &v)) {
+        size_t len = (size_t)(end - v);
+        if (len == 0 || len >= OPTION_NAME_MAX) {
+            *why = "name must be 1..63 characters";
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++) o->name[i] = v[i];
+        o->name[len] = '\0';
+        return 0;
+    }
+    return 0;
+}
+
+int options_parse(const char *cmdline, struct options *o, const char **why) {
+    *o = (struct options){
+        .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
+        .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .name = "",
+    };
+    const char *p = cmdline;
+    for (;;) {
+        while (is_space(*p)) p++;
+        if (*p == '\0') break;
+        const char *w = p;
+        while (*p != '\0' && !is_space(*p)) p++;
+        if (word(w, p, o, why) != 0) return -1;
+    }
+    if ((o->mode == MODE_SERVER || o->mode == MODE_CLIENT) && o->peer == UINT32_MAX) {
+        *why = "mode=server and mode=client need peer=<domid>";
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* The command line: space-separated key=value words. Unknown words are ignored (a config's
+ * `extra` may carry options meant for someone else); a bad value for a known key is an error. */
+#ifndef MINIOS_OPTIONS_H
+#define MINIOS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT };
+
+#define OPTION_NAME_MAX 64
+
+struct options {
+    enum mode mode;
+    uint64_t tick_ms;    /* idle: period of the tick line */
+    int64_t exit_code;   /* exit: 0 powers off, anything else crashes */
+    uint32_t peer;       /* server/client: the other domain's id */
+    uint64_t timeout_ms; /* server/client: give up after this long */
+    char name[OPTION_NAME_MAX]; /* shown in the banner; empty if not given */
+};
+
+/* Fills *o (defaults first). Returns 0, or -1 with *why naming the problem (static text). */
+int options_parse(const char *cmdline, struct options *o, const char **why);
+
+#endif

@@ -1,0 +1,16 @@
+/* sched_op: giving up the CPU, sleeping, shutting down. */
+#ifndef MINIOS_SCHED_H
+#define MINIOS_SCHED_H
+
+#include <stdint.h>
+
+void sched_yield(void);
+
+/* Sleep until a watched event channel or the timer fires (returns at once if one already
+ * has). SCHEDOP_block, so an idle minios costs the host nothing. */
+void sched_wait(void);
+
+/* SCHEDOP_shutdown with a SHUTDOWN_* reason. Does not return. */
+__attribute__((noreturn)) void sched_shutdown(uint32_t reason);
+
+#endif
