@@ -6,11 +6,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpubench } from './cpubench.js';
 import { benchRuns, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
+import { storeBench } from './store.js';
 import { ubootBoot } from './uboot-boot.js';
 
 const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   'uboot-boot': ubootBoot,
   cpubench,
+  store: storeBench,
 };
 
 const START = '<!-- bench:results:start -->';

@@ -1,0 +1,70 @@
+// The Unix socket transport (xenstored's socket, XENSTORED_PATH for Xen's tools). Everything
+// connecting here is a tool in the host, so Domain-0: privileged.
+
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { dirname } from "node:path";
+import type { Connection, Transport } from "./connection.js";
+import type { Store } from "./core.js";
+
+class SocketTransport implements Transport {
+  queued = 0;
+  conn: Connection | undefined;
+  private corked = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  write(frame: Buffer): void {
+    // Everything written in one turn of the event loop leaves in one system call.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.queued++;
+    this.socket.write(frame, () => {
+      this.queued--;
+      this.conn?.drained();
+    });
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Serves `store` on a Unix socket at `path` (mode 0600, in a directory only we can enter). */
+export async function listenSocket(store: Store, path: string): Promise<Server> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // A socket left by a store that was killed (the store directory's lock keeps out a live one).
+  rmSync(path, { force: true });
+  const server = createServer({ pauseOnConnect: false }, (socket) => {
+    const transport = new SocketTransport(socket);
+    const conn = store.connect(0, transport, `socket client ${socket.remoteAddress ?? ""}`.trim());
+    transport.conn = conn;
+    socket.on("data", (chunk: Buffer) => conn.receive(chunk));
+    socket.on("close", () => conn.closed());
+    // A client vanishing mid-write is its business; "close" follows.
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o600);
+  return server;
+}
