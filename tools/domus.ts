@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // `domus`: the command line. `domus run` runs one machine in the foreground, in the style of
-// qemu-system-riscv64; the console is this terminal.
+// qemu-system-riscv64; the console is this terminal. `domus up`/`down`/`status` run a whole host
+// (kernel, services, xend) in the background, and `domus xm ...` is the manual's xm.
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.js";
 import { OPENSBI_FW_JUMP, UBOOT_SMODE } from "./debian-firmware.js";
+import { resolveHome } from "./lib/home.js";
+import { up } from "./supervisor/up.js";
+import { down } from "./supervisor/down.js";
+import { showStatus } from "./supervisor/show-status.js";
 
 function positiveInt(what: string) {
   return (value: string): number => {
@@ -21,7 +26,9 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 const program = new Command();
-program.name("domus").description("Domus: a readable RISC-V hypervisor").showHelpAfterError();
+program.name("domus").description("Domus: a readable RISC-V hypervisor").showHelpAfterError().enablePositionalOptions();
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+const complain = (line: string): void => void process.stderr.write(`${line}\n`);
 
 program
   .command("run")
@@ -45,6 +52,46 @@ program
     process.exitCode = await runCommand({
       builder: "hvm", bios: OPENSBI_FW_JUMP, kernel: UBOOT_SMODE, memory: 256, smp: 1, drive: [],
     });
+  });
+
+program
+  .command("up")
+  .description("start a Domus host in the background: kernel, services and xend, supervised")
+  .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
+  .action(async (opts: { home?: string }) => {
+    const home = resolveHome(opts.home);
+    const result = await up(home, complain);
+    if (result.code === 0) showStatus(home, false, say);
+    process.exitCode = result.code;
+  });
+
+program
+  .command("down")
+  .description("stop the Domus host (services in reverse order; guests end with the kernel)")
+  .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
+  .action(async (opts: { home?: string }) => {
+    process.exitCode = await down(resolveHome(opts.home), say);
+  });
+
+program
+  .command("status")
+  .description("show the supervisor and each service: pid, state, restarts, uptime")
+  .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
+  .option("--json", "print the status as JSON")
+  .action((opts: { home?: string; json?: boolean }) => {
+    process.exitCode = showStatus(resolveHome(opts.home), opts.json === true, say);
+  });
+
+program
+  .command("xm")
+  .description("the xm command of the manual (see `domus xm help`)")
+  .helpOption(false)
+  .allowUnknownOption()
+  .passThroughOptions()
+  .argument("[args...]", "xm subcommand and its arguments")
+  .action(async (args: string[]) => {
+    const { xmMain } = await import("./xm/cli.js");
+    process.exitCode = await xmMain(args);
   });
 
 export interface RunOptions {

@@ -8,13 +8,14 @@ import { join } from "node:path";
 import { Hypervisor } from "./hypervisor.js";
 import { KernelServer } from "./kernel-server.js";
 import { KERNEL_SOCKET } from "../public/protocol.js";
+import { resolveHome } from "../../tools/lib/home.js";
 
 const program = new Command()
   .name("domus-kernel")
   .description("the Domus kernel process: runs the domains of one host")
-  .requiredOption("--home <dir>", "DOMUS_HOME of this host (the supervisor passes it)")
+  .option("--home <dir>", "DOMUS_HOME of this host (default: $DOMUS_HOME or ~/.domus)")
   .parse(process.argv);
-const home = program.opts<{ home: string }>().home;
+const home = resolveHome(program.opts<{ home?: string }>().home);
 
 const log = (msg: string): void => {
   process.stderr.write(`${new Date().toISOString()} kernel: ${msg}\n`);

@@ -1,0 +1,91 @@
+// The management protocol of xend (the toolstack daemon) on DOMUS_HOME/run/xend.sock: what `xm`
+// and other management tools send. Framing and request/reply rules are the kernel protocol's
+// (kernel/public/frames.ts, protocol.ts): {id, op, ...} gets one {id, ok, result | error}.
+//
+// Domain configurations cross this socket as SXP text, as they did to Xen's xend: `xm create`
+// turns a config file into SXP, `xm list -l` prints the SXP xend returns, and managed domains are
+// stored as the same SXP. One representation means what `xm list -l > f; xm new -F f` round-trips
+// is exactly what xend keeps.
+
+import type { DomainState } from "./protocol.js";
+
+export const XEND_PROTOCOL_VERSION = 1;
+export const XEND_SOCKET = "run/xend.sock"; // relative to DOMUS_HOME
+
+/** What xend does when a guest powers off, reboots or crashes (the manual's on_* settings). */
+export type LifecycleAction = "destroy" | "restart" | "preserve" | "rename-restart";
+export const LIFECYCLE_ACTIONS: readonly LifecycleAction[] = ["destroy", "restart", "preserve", "rename-restart"];
+
+/** One domain as `xm list` shows it. Domain-0 (the host) is always first. */
+export interface XendDomain {
+  readonly name: string;
+  /** null: a managed domain that is not running. */
+  readonly domid: number | null;
+  readonly memoryMiB: number;
+  readonly maxmemMiB: number;
+  readonly vcpus: number;
+  /** null: not running. */
+  readonly state: DomainState | null;
+  /** CPU seconds used by all its vCPUs. */
+  readonly cpuTimeS: number;
+  readonly weight: number;
+  readonly cap: number;
+  /** Seconds since the epoch when it was started; null when not running. */
+  readonly startTime: number | null;
+  /** Its settings are kept by xend (xm new) rather than only while it runs (xm create). */
+  readonly managed: boolean;
+  /** pCPUs its vCPUs may run on; empty: any. */
+  readonly cpus: readonly number[];
+}
+
+/** `xm vcpu-list`: one row per vCPU of each running domain. */
+export interface XendVcpu {
+  readonly name: string;
+  readonly domid: number;
+  readonly vcpu: number;
+  /** The pCPU it runs on, or null when the kernel does not say. */
+  readonly cpu: number | null;
+  readonly state: "running" | "blocked" | "paused" | "offline";
+  readonly cpuTimeS: number;
+  /** Empty: any CPU. */
+  readonly affinity: readonly number[];
+}
+
+/** `xm info`: ordered key/value lines, as Xen's xm prints them. */
+export type XendHostInfo = readonly (readonly [string, string])[];
+
+/** A domain named by name or by numeric id, as every xm subcommand accepts. */
+export type DomainRef = string;
+
+export type XendRequest =
+  | { readonly op: "hello"; readonly version: number }
+  | { readonly op: "domain.list"; readonly domains?: readonly DomainRef[] }
+  /** The domain's full record as SXP text (`xm list -l`). */
+  | { readonly op: "domain.sxp"; readonly domain: DomainRef }
+  /** Start an unmanaged domain from SXP config text (`xm create`). `source` names the file, for errors. */
+  | { readonly op: "domain.create"; readonly config: string; readonly source: string; readonly paused?: boolean }
+  /** Store (or replace, when not running) a managed domain (`xm new`). */
+  | { readonly op: "domain.new"; readonly config: string; readonly source: string }
+  | { readonly op: "domain.delete"; readonly domain: DomainRef }
+  | { readonly op: "domain.start"; readonly domain: DomainRef; readonly paused?: boolean }
+  | { readonly op: "domain.shutdown"; readonly domain: DomainRef; readonly reason: "poweroff" | "reboot" }
+  | { readonly op: "domain.destroy"; readonly domain: DomainRef }
+  | { readonly op: "domain.pause"; readonly domain: DomainRef }
+  | { readonly op: "domain.unpause"; readonly domain: DomainRef }
+  | { readonly op: "domain.sched-credit"; readonly domain: DomainRef; readonly weight?: number; readonly cap?: number }
+  | { readonly op: "domain.vcpu-list"; readonly domains?: readonly DomainRef[] }
+  | { readonly op: "domain.vcpu-pin"; readonly domain: DomainRef; readonly vcpu: number | "all"; readonly cpus: readonly number[] }
+  | { readonly op: "domain.vcpu-set"; readonly domain: DomainRef; readonly vcpus: number }
+  | { readonly op: "domain.mem-set"; readonly domain: DomainRef; readonly memoryMiB: number }
+  | { readonly op: "domain.mem-max"; readonly domain: DomainRef; readonly maxmemMiB: number }
+  | { readonly op: "host.info" }
+  /** The kernel's log (Xen's hypervisor message buffer); `clear` empties it after reading. */
+  | { readonly op: "host.dmesg"; readonly clear?: boolean };
+
+export type XendOp = XendRequest["op"];
+
+/** What a change that the kernel cannot make to a running domain did instead. */
+export interface XendChangeResult {
+  /** Set when the change is kept for the domain's next start but not applied now. */
+  readonly deferred?: string;
+}

@@ -1,0 +1,168 @@
+// The kernel process runs several domains at once under the credit scheduler: weights share CPU
+// in proportion, a cap holds a domain down, and a guest that touches memory it does not own
+// faults without disturbing the others. Each test starts a real kernel process in its own home.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KernelClient } from "../../tools/kernel-client.js";
+import type { DomainInfo, DomainSpec } from "../../kernel/public/protocol.js";
+
+const KERNEL_MAIN = fileURLToPath(new URL("../../dist/kernel/host/kernel-main.js", import.meta.url));
+const probe = (name: string): string => fileURLToPath(new URL(`../../guests/isa/bin/${name}.elf`, import.meta.url));
+
+let home: string;
+let kernel: ChildProcess;
+let client: KernelClient;
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), "domus-kernel-"));
+  kernel = spawn(process.execPath, [KERNEL_MAIN, "--home", home], { stdio: ["ignore", "ignore", "pipe"] });
+  const socket = join(home, "run", "kernel.sock");
+  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  client = await KernelClient.connect(home);
+});
+
+afterEach(async () => {
+  client?.close();
+  kernel.kill("SIGKILL");
+  await rm(home, { recursive: true, force: true });
+});
+
+function spec(name: string, kernelElf: string, memoryMiB = 16): DomainSpec {
+  return { name, builder: "hvm", memoryMiB, maxmemMiB: memoryMiB, vcpus: 1, cpus: [], bios: null, kernel: kernelElf, disks: [] };
+}
+
+async function cpuSeconds(): Promise<Map<string, number>> {
+  const list: DomainInfo[] = await client.listDomains();
+  return new Map(list.map((d) => [d.name, d.cpuTimeNs / 1e9]));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("the credit scheduler", () => {
+  it("gives two CPU-bound domains with weights 256 and 512 CPU time in the ratio 1:2 (within 10%)", async () => {
+    const light = await client.createDomain(spec("light", probe("probe_spin")));
+    const heavy = await client.createDomain(spec("heavy", probe("probe_spin")));
+    await client.sched(light, { weight: 256 });
+    await client.sched(heavy, { weight: 512 });
+    const before = await cpuSeconds();
+    await sleep(10_000);
+    const after = await cpuSeconds();
+    const l = after.get("light")! - before.get("light")!;
+    const h = after.get("heavy")! - before.get("heavy")!;
+    expect(h / l).toBeGreaterThan(1.8);
+    expect(h / l).toBeLessThan(2.2);
+  }, 30_000);
+
+  it("holds a domain with cap 25 to at most 27% of one pCPU", async () => {
+    const capped = await client.createDomain(spec("capped", probe("probe_spin")));
+    await client.sched(capped, { cap: 25 });
+    const before = (await cpuSeconds()).get("capped")!;
+    const t0 = performance.now();
+    await sleep(5_000);
+    const used = (await cpuSeconds()).get("capped")! - before;
+    const wall = (performance.now() - t0) / 1000;
+    expect(used / wall).toBeLessThanOrEqual(0.27);
+    expect(used / wall).toBeGreaterThan(0.15); // it does run
+  }, 20_000);
+});
+
+describe("memory isolation", () => {
+  it("faults a guest that touches memory outside its RAM, and the other domains run on", async () => {
+    const spinner = await client.createDomain(spec("spinner", probe("probe_spin")));
+    const events: string[] = [];
+    await client.subscribe(["domain"]);
+    client.onEvent((e) => { if (e.event === "domain") events.push(`${e.domid}:${e.state}:${e.reason ?? ""}`); });
+    const prober = await client.createDomain(spec("prober", probe("probe_outside_ram"), 64));
+    for (let i = 0; i < 100 && !events.includes(`${prober}:shutdown:poweroff`); i++) await sleep(50);
+    // The probe saw both accesses fault (it powers off cleanly only then).
+    expect(events).toContain(`${prober}:shutdown:poweroff`);
+    const t = (await cpuSeconds()).get("spinner")!;
+    await sleep(500);
+    const list = await client.listDomains();
+    const s = list.find((d) => d.domid === spinner)!;
+    expect(s.state).toBe("running");
+    expect(s.cpuTimeNs / 1e9).toBeGreaterThan(t);
+  }, 20_000);
+});
+
+const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+const UBOOT_MMODE = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin";
+
+function pv(name: string, extra: string): DomainSpec {
+  return { name, builder: "linux", memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null, kernel: MINIOS, extra: extra === "" ? undefined : extra, disks: [] };
+}
+
+/** Console text of every domain, from the kernel's console events. */
+function consoles(): Map<number, string> {
+  const text = new Map<number, string>();
+  client.onEvent((e) => {
+    if (e.event === "console") text.set(e.domid, (text.get(e.domid) ?? "") + Buffer.from(e.data).toString("latin1"));
+  });
+  return text;
+}
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await sleep(50)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+describe("several domains at once", () => {
+  it("runs a U-Boot HVM domain and three minios domains, each with its own console, pause and destroy", async () => {
+    await client.subscribe(["console", "domain"]);
+    const text = consoles();
+    const uboot = await client.createDomain({ ...spec("uboot", ""), kernel: undefined, bios: UBOOT_MMODE, memoryMiB: 64, maxmemMiB: 64 });
+    const minis = [];
+    for (const n of [1, 2, 3]) minis.push(await client.createDomain(pv(`mini${n}`, `mode=idle tick=100 name=mini${n}`)));
+    await until("U-Boot's autoboot", () => (text.get(uboot) ?? "").includes("autoboot"));
+    await client.consoleWrite(uboot, new TextEncoder().encode("\r"));
+    await until("U-Boot's prompt", () => (text.get(uboot) ?? "").includes("=> "));
+    await client.consoleWrite(uboot, new TextEncoder().encode("version\r"));
+    await until("U-Boot's version", () => (text.get(uboot) ?? "").includes("U-Boot 2023.01"));
+    for (const [i, id] of minis.entries()) {
+      await until(`mini${i + 1} ticking`, () => (text.get(id) ?? "").includes("minios: tick 2"));
+      expect(text.get(id)).toContain(`(domain mini${i + 1}, 16 MiB)`);
+    }
+    const list = await client.listDomains();
+    expect(list.map((d) => d.name)).toEqual(["uboot", "mini1", "mini2", "mini3"]);
+
+    await client.pause(minis[0]);
+    expect((await client.listDomains()).find((d) => d.domid === minis[0])!.state).toBe("paused");
+    const ticks = (text.get(minis[0]) ?? "").match(/tick \d+/g)!.length;
+    await sleep(500);
+    expect((text.get(minis[0]) ?? "").match(/tick \d+/g)!.length).toBe(ticks);
+    await client.unpause(minis[0]);
+    await until("mini1 ticking again", () => (text.get(minis[0]) ?? "").match(/tick \d+/g)!.length > ticks + 1);
+
+    await client.destroy(minis[1]);
+    expect((await client.listDomains()).map((d) => d.name)).toEqual(["uboot", "mini1", "mini3"]);
+  }, 60_000);
+
+  it("lets two minios domains exchange events and granted pages", async () => {
+    await client.subscribe(["console", "domain"]);
+    const text = consoles();
+    const server = await client.createDomain(pv("server", ""));
+    await client.destroy(server); // learn the next ids: domids are handed out in order
+    const s = await client.createDomain(pv("server", `mode=server peer=${server + 2} name=server`));
+    const c = await client.createDomain(pv("client", `mode=client peer=${s} name=client`));
+    await until("both exchanges", () => [s, c].every((id) => (text.get(id) ?? "").includes("minios: exchange ok (4096 bytes)")));
+    await until("both power off", async () => true);
+  }, 60_000);
+
+  it("gives a grant copy only to the domain the grant names", async () => {
+    await client.subscribe(["console"]);
+    const text = consoles();
+    const first = await client.createDomain(pv("probe", ""));
+    await client.destroy(first);
+    // The server offers its page to domain first+3, but first+2 (the client) asks for it.
+    const s = await client.createDomain(pv("server", `mode=server peer=${first + 3} timeout=3000`));
+    const c = await client.createDomain(pv("client", `mode=client peer=${s} timeout=3000`));
+    await until("the client to fail", () => (text.get(c) ?? "").includes("minios: exchange FAILED"));
+  }, 60_000);
+});

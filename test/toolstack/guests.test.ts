@@ -1,0 +1,106 @@
+// HVM guests under xm, as the manual's user runs them: M-mode U-Boot domains created from config
+// files, their consoles, pause/unpause, credit-scheduler settings, the lifecycle actions of
+// on_reboot / on_poweroff, and guests that survive a restart of xend.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GuestConsole } from "../support/guest-console.js";
+import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
+import { TestHost, XM, eventually, listRows } from "./host.js";
+
+let host: TestHost;
+let dir: string;
+
+function config(name: string, extra = ""): string {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, `name = '${name}'\nbuilder = 'hvm'\nmemory = 128\nvcpus = 1\nbios = '${UBOOT_MMODE}'\n${extra}`);
+  return file;
+}
+
+function console(...args: string[]): GuestConsole {
+  return GuestConsole.command(process.execPath, [XM, "--home", host.home, ...args]);
+}
+
+async function row(name: string): Promise<string[] | undefined> {
+  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
+}
+
+beforeAll(async () => {
+  host = new TestHost();
+  dir = mkdtempSync(join(tmpdir(), "domus-guests-"));
+  await host.up();
+});
+afterAll(async () => {
+  await host.down();
+});
+
+describe("HVM U-Boot domains under xm", () => {
+  it("xm create -c boots to the U-Boot prompt; Ctrl-] detaches and the guest runs on", async () => {
+    const c = console("create", "-c", config("uboot1"));
+    await c.waitFor("Started domain uboot1");
+    await reachUbootPrompt(c);
+    expect(await c.run("version", UBOOT_PROMPT)).toContain("U-Boot");
+    c.type("\x1d");
+    expect(await c.exitCode()).toBe(0);
+    const r = await row("uboot1");
+    expect(r?.[2]).toBe("128");
+    expect(r?.[4]).toMatch(/^(r-----|-b----)$/);
+  });
+
+  it("pauses, unpauses and sets the credit weight", async () => {
+    expect((await host.xm("pause", "uboot1")).code).toBe(0);
+    expect((await row("uboot1"))?.[4]).toBe("--p---");
+    expect((await host.xm("unpause", "uboot1")).code).toBe(0);
+    expect((await row("uboot1"))?.[4]).toMatch(/^(r-----|-b----)$/);
+    expect((await host.xm("sched-credit", "-d", "uboot1", "-w", "512", "-c", "50")).code).toBe(0);
+    const table = (await host.xm("sched-credit", "-d", "uboot1")).stdout;
+    expect(table).toMatch(/^uboot1 +\d+ +512 +50$/m);
+  });
+
+  it("keeps running guests across a kill -9 of xend, and their consoles answer", async () => {
+    const before = listRows((await host.xm("list")).stdout).map((r) => r.slice(0, 3));
+    process.kill(host.servicePid("xend"), "SIGKILL");
+    const after = await eventually("xm list after the xend restart", async () => host.xm("list"), (r) => r.code === 0);
+    expect(listRows(after.stdout).map((r) => r.slice(0, 3))).toEqual(before);
+    const c = console("console", "uboot1");
+    c.type("\r");
+    await c.waitFor(UBOOT_PROMPT);
+    expect(await c.run("echo still-here", UBOOT_PROMPT)).toContain("still-here");
+    c.type("\x1d");
+    expect(await c.exitCode()).toBe(0);
+  });
+
+  it("restarts a domain that reboots (on_reboot = 'restart') under a new id", async () => {
+    const id = (await row("uboot1"))?.[1];
+    const c = console("console", "uboot1");
+    c.type("\r");
+    await c.waitFor(UBOOT_PROMPT);
+    c.type("reset\r");
+    expect(await c.exitCode()).toBe(0); // the old domain goes away
+    const r = await eventually("uboot1 back under a new id", () => row("uboot1"), (x) => x !== undefined && x[1] !== id);
+    expect(Number(r?.[1])).toBeGreaterThan(Number(id));
+  });
+
+  it("destroys a domain that powers off, and preserves one with on_poweroff = 'preserve'", async () => {
+    for (const [name, action] of [["off1", "destroy"], ["off2", "preserve"]] as const) {
+      const c = console("create", "-c", config(name, `on_poweroff = '${action}'\n`));
+      await reachUbootPrompt(c);
+      c.type("poweroff\r");
+      if (action === "destroy") {
+        expect(await c.exitCode()).toBe(0);
+        await eventually(`${name} gone`, () => row(name), (x) => x === undefined);
+      } else {
+        await eventually(`${name} shut down`, () => row(name), (x) => x?.[4] === "---s--");
+        c.kill();
+        expect((await host.xm("destroy", name)).code).toBe(0);
+      }
+    }
+  });
+
+  it("xm destroy ends a domain at once", async () => {
+    expect((await host.xm("destroy", "uboot1")).code).toBe(0);
+    expect(await row("uboot1")).toBeUndefined();
+  });
+});

@@ -1,0 +1,100 @@
+// A Domus host for a test, driven the way a user drives one: `domus up` in a fresh DOMUS_HOME,
+// `xm …` and `domus …` as separate processes, `domus down` at the end.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const DOMUS = fileURLToPath(new URL("../../dist/tools/domus.js", import.meta.url));
+export const XM = fileURLToPath(new URL("../../dist/tools/xm/main.js", import.meta.url));
+
+export interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => { stdout += s; });
+    child.stderr.setEncoding("utf8").on("data", (s: string) => { stderr += s; });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${file} ${args.join(" ")} did not finish in ${timeoutMs} ms; output so far:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      // Give the pipes a moment to drain after exit.
+      setImmediate(() => resolve({ code, stdout, stderr }));
+    });
+    child.stdin.on("error", () => {});
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+export class TestHost {
+  readonly home: string;
+
+  constructor() {
+    // Short path: Unix socket paths are limited to 107 bytes.
+    this.home = mkdtempSync(join(tmpdir(), "domus-"));
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { DOMUS_HOME: this.home };
+  }
+
+  domus(...args: string[]): Promise<Run> {
+    return run(DOMUS, args, this.env);
+  }
+
+  xm(...args: string[]): Promise<Run> {
+    return run(XM, args, this.env);
+  }
+
+  async up(): Promise<Run> {
+    const r = await this.domus("up");
+    if (r.code !== 0) throw new Error(`domus up failed (${r.code}):\n${r.stdout}${r.stderr}`);
+    return r;
+  }
+
+  /** The pid of a service, from the supervisor's status file. */
+  servicePid(name: string): number {
+    const status = JSON.parse(readFileSync(join(this.home, "run/supervisor.json"), "utf8")) as { services: { name: string; pid: number | null }[] };
+    const pid = status.services.find((s) => s.name === name)?.pid;
+    if (typeof pid !== "number") throw new Error(`no pid for ${name}`);
+    return pid;
+  }
+
+  async down(): Promise<void> {
+    await this.domus("down");
+    if (process.env.KEEP_HOME === undefined) rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** Poll until `check` holds (or throw after timeoutMs). */
+export async function eventually<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (check(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The rows of `xm list` as [name, id, mem, vcpus, state]. */
+export function listRows(text: string): string[][] {
+  return text.trimEnd().split("\n").slice(1).map((line) => {
+    const name = line.slice(0, 40).trimEnd();
+    const rest = line.slice(41);
+    return [name, rest.slice(0, 5).trim(), rest.slice(6, 11).trim(), rest.slice(12, 17).trim(), rest.slice(18, 28).trim()];
+  });
+}

@@ -1,0 +1,411 @@
+// xend: the toolstack's view of the host's domains and the lifecycle actions it takes for them.
+// The kernel is the authority on which domains run; xend adds what the kernel does not keep
+// (configurations, managed domains, start times) and acts when a guest powers off, reboots or
+// crashes. Every answer is computed from a fresh kernel list, so a restarted xend, or one that
+// missed events, still shows exactly what runs.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
+import type { XendChangeResult, XendDomain, XendHostInfo, XendVcpu } from "../../kernel/public/xend-protocol.js";
+import type { KernelClient } from "../kernel-client.js";
+import type { HomePaths } from "../lib/home.js";
+import { KernelLink } from "./kernel-link.js";
+import { ManagedStore } from "./managed-store.js";
+import { RunningRecords, type RunningRecord } from "./running-records.js";
+import { decide, DEFAULT_LIFECYCLE } from "./lifecycle.js";
+import {
+  guestSxp, parseGuestSxp, domainSxp, withResources, kernelSpec, lifecycleOf, type GuestConfig, type ResourceChange,
+} from "./guest-config.js";
+import { dom0Domain, hostInfoRows } from "./dom0.js";
+import { readXendConfig, type XendSettings } from "./xend-config.js";
+
+/** A user-facing refusal: the message is shown by xm as it is. */
+export class XendError extends Error {
+  override name = "XendError";
+}
+
+export const DOM0_NAME = "Domain-0";
+
+type Resolved =
+  | { readonly kind: "dom0" }
+  | { readonly kind: "running"; readonly info: DomainInfo; readonly record: RunningRecord | undefined; readonly name: string }
+  | { readonly kind: "inactive"; readonly name: string; readonly config: GuestConfig };
+
+export class Xend {
+  private readonly link: KernelLink;
+  private readonly managed: ManagedStore;
+  private readonly records: RunningRecords;
+  private readonly settings: XendSettings;
+  /** Domains whose stop is being handled, so an event and a reconcile do not both act. */
+  private readonly handling = new Set<number>();
+
+  constructor(private readonly paths: HomePaths, private readonly log: (msg: string) => void) {
+    this.settings = readXendConfig(paths.xendConfig, log);
+    this.managed = new ManagedStore(paths.domains);
+    this.records = new RunningRecords(paths.xendState, log);
+    this.link = new KernelLink(paths.home, {
+      connected: (client) => void this.reconcile(client),
+      event: (e) => this.onEvent(e),
+    }, log);
+  }
+
+  start(): void {
+    this.link.start();
+  }
+
+  stop(): void {
+    this.link.stop();
+  }
+
+  private kernel(): KernelClient {
+    return this.link.get();
+  }
+
+  // ---- keeping the view right ------------------------------------------------------------------
+
+  /** After (re)connecting: forget domains the kernel no longer has, act on any that stopped meanwhile. */
+  private async reconcile(client: KernelClient): Promise<void> {
+    try {
+      const live = await client.listDomains();
+      this.records.retain((rec) => live.some((d) => d.domid === rec.domid && d.name === rec.name));
+      this.log(`kernel has ${live.length} domain(s); xend keeps records for ${this.records.all().length}`);
+      for (const d of live) {
+        if (d.state === "shutdown" || d.state === "crashed") {
+          void this.handleStopped(d.domid, d.shutdownReason ?? (d.state === "crashed" ? "crash" : "poweroff"));
+        }
+      }
+    } catch (e) {
+      this.log(`cannot rebuild the domain view: ${(e as Error).message}`);
+    }
+  }
+
+  private onEvent(e: EventFrame): void {
+    if (e.event !== "domain") return;
+    if (e.state === "shutdown" || e.state === "crashed") {
+      void this.handleStopped(e.domid, e.reason ?? (e.state === "crashed" ? "crash" : "poweroff"));
+    } else if (e.state === "dying") {
+      this.records.delete(e.domid);
+    }
+  }
+
+  /** Apply on_poweroff / on_reboot / on_crash to a domain that stopped by itself. */
+  private async handleStopped(domid: number, reason: ShutdownReason): Promise<void> {
+    if (this.handling.has(domid)) return;
+    this.handling.add(domid);
+    try {
+      const rec = this.records.get(domid);
+      const config = rec === undefined ? undefined : this.parseStored(rec.config, `domain ${domid}`);
+      const lifecycle = config === undefined ? DEFAULT_LIFECYCLE : lifecycleOf(config);
+      const decision = decide(reason, lifecycle, rec?.restarts ?? [], Date.now());
+      const name = rec?.name ?? `domain ${domid}`;
+      this.log(`domain ${domid} (${name}) stopped: ${reason}; action ${decision.kind}`);
+      const kernel = this.kernel();
+      switch (decision.kind) {
+        case "none":
+        case "preserve":
+          return;
+        case "destroy":
+          await kernel.destroy(domid);
+          this.records.delete(domid);
+          return;
+        case "refuse-restart":
+          this.log(`domain ${domid} (${name}): ${decision.why}`);
+          await kernel.destroy(domid);
+          this.records.delete(domid);
+          return;
+        case "rename-restart":
+          // The kernel keeps a domain's name for life and refuses two of one name (protocol v1
+          // has no rename), so the old domain cannot step aside: keep it for inspection.
+          this.log(`domain ${domid} (${name}): rename-restart needs a kernel rename operation (not in protocol v1); preserving it instead`);
+          return;
+        case "restart": {
+          if (config === undefined || rec === undefined) {
+            this.log(`domain ${domid}: no configuration is known, so it cannot be restarted; destroying it`);
+            await kernel.destroy(domid);
+            return;
+          }
+          await kernel.destroy(domid);
+          this.records.delete(domid);
+          const newId = await kernel.createDomain(kernelSpec(config));
+          if (config.weight !== undefined || config.cap !== undefined) await kernel.sched(newId, { weight: config.weight, cap: config.cap });
+          this.records.set({ ...rec, domid: newId, startTime: Date.now() / 1000, restarts: [...rec.restarts, Date.now()].slice(-10) });
+          this.log(`domain ${name} restarted as domain ${newId}`);
+          return;
+        }
+      }
+    } catch (e) {
+      this.log(`domain ${domid}: lifecycle action failed: ${(e as Error).message}`);
+    } finally {
+      this.handling.delete(domid);
+    }
+  }
+
+  private parseStored(sxp: string, what: string): GuestConfig | undefined {
+    try {
+      return parseGuestSxp(sxp, what);
+    } catch (e) {
+      this.log(`${what}: stored configuration is unreadable: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  // ---- naming domains ---------------------------------------------------------------------------
+
+  private async resolve(ref: string): Promise<Resolved> {
+    if (ref === DOM0_NAME || ref === "0") return { kind: "dom0" };
+    const live = await this.kernel().listDomains();
+    const byId = /^\d+$/.test(ref) ? live.find((d) => d.domid === Number(ref)) : undefined;
+    const info = byId ?? live.find((d) => this.nameOf(d) === ref);
+    if (info !== undefined) return { kind: "running", info, record: this.records.get(info.domid), name: this.nameOf(info) };
+    const sxp = this.managed.read(ref);
+    if (sxp !== undefined) {
+      const config = this.parseStored(sxp, this.managed.pathOf(ref));
+      if (config === undefined) throw new XendError(`the stored configuration of '${ref}' (${this.managed.pathOf(ref)}) is unreadable; see xend.log, or \`xm delete ${ref}\``);
+      return { kind: "inactive", name: ref, config };
+    }
+    this.log(`resolve ${ref}: live=${JSON.stringify(live.map((d) => [d.domid, d.name, this.nameOf(d)]))}`);
+    throw new XendError(`Domain '${ref}' does not exist.`);
+  }
+
+  private nameOf(d: DomainInfo): string {
+    return this.records.get(d.domid)?.name ?? d.name;
+  }
+
+  private async running(ref: string, verb: string): Promise<Extract<Resolved, { kind: "running" }>> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") throw new XendError(`Domain-0 is the host itself; it cannot ${verb}`);
+    if (r.kind === "inactive") throw new XendError(`Domain '${r.name}' is not running; start it with \`xm start ${r.name}\``);
+    return r;
+  }
+
+  // ---- xm list ---------------------------------------------------------------------------------
+
+  private async dom0(): Promise<XendDomain> {
+    const info = await this.kernel().info();
+    return dom0Domain(this.settings, info);
+  }
+
+  private runningRow(d: DomainInfo): XendDomain {
+    const rec = this.records.get(d.domid);
+    const config = rec === undefined ? undefined : this.parseStored(rec.config, `domain ${d.domid}`);
+    return {
+      name: this.nameOf(d),
+      domid: d.domid,
+      memoryMiB: d.memoryMiB,
+      maxmemMiB: d.maxmemMiB,
+      vcpus: d.vcpus,
+      state: d.state,
+      cpuTimeS: d.cpuTimeNs / 1e9,
+      weight: d.weight,
+      cap: d.cap,
+      startTime: rec?.startTime ?? null,
+      managed: rec?.managed ?? false,
+      cpus: config?.config.cpus ?? [],
+    };
+  }
+
+  private inactiveRow(name: string, config: GuestConfig): XendDomain {
+    return {
+      name, domid: null, memoryMiB: config.config.memory, maxmemMiB: config.config.maxmem,
+      vcpus: config.config.vcpus, state: null, cpuTimeS: 0, weight: config.weight ?? DEFAULT_WEIGHT, cap: config.cap ?? DEFAULT_CAP,
+      startTime: null, managed: true, cpus: config.config.cpus ?? [],
+    };
+  }
+
+  /** Domain-0, then running domains by id, then managed domains that are not running, by name. */
+  async list(refs?: readonly string[]): Promise<XendDomain[]> {
+    if (refs !== undefined && refs.length > 0) {
+      const out: XendDomain[] = [];
+      for (const ref of refs) {
+        const r = await this.resolve(ref);
+        out.push(r.kind === "dom0" ? await this.dom0() : r.kind === "running" ? this.runningRow(r.info) : this.inactiveRow(r.name, r.config));
+      }
+      return out;
+    }
+    const live = await this.kernel().listDomains();
+    const rows = [await this.dom0(), ...live.map((d) => this.runningRow(d))];
+    const runningNames = new Set(rows.map((r) => r.name));
+    for (const name of this.managed.names()) {
+      if (runningNames.has(name)) continue;
+      const sxp = this.managed.read(name);
+      const config = sxp === undefined ? undefined : this.parseStored(sxp, this.managed.pathOf(name));
+      if (config !== undefined) rows.push(this.inactiveRow(name, config));
+    }
+    return rows;
+  }
+
+  /** `xm list -l`: the domain's record as SXP. */
+  async sxp(ref: string): Promise<string> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") {
+      const d = await this.dom0();
+      return domainSxp(undefined, d);
+    }
+    if (r.kind === "inactive") return domainSxp(r.config, this.inactiveRow(r.name, r.config));
+    const config = r.record === undefined ? undefined : this.parseStored(r.record.config, `domain ${r.info.domid}`);
+    return domainSxp(config, this.runningRow(r.info));
+  }
+
+  // ---- creating and starting -------------------------------------------------------------------
+
+  private async boot(config: GuestConfig, managed: boolean, paused: boolean): Promise<XendDomain> {
+    const kernel = this.kernel();
+    const live = await kernel.listDomains();
+    const clash = live.find((d) => this.nameOf(d) === config.config.name);
+    if (clash !== undefined) {
+      throw new XendError(`Domain '${config.config.name}' is already running (id ${clash.domid}); pick another name= or \`xm destroy ${config.config.name}\` first`);
+    }
+    const domid = await kernel.createDomain(kernelSpec(config));
+    this.records.set({ domid, name: config.config.name, config: guestSxp(config), managed, startTime: Date.now() / 1000, restarts: [] });
+    if (config.weight !== undefined || config.cap !== undefined) {
+      await kernel.sched(domid, { weight: config.weight, cap: config.cap });
+    }
+    if (paused) await kernel.pause(domid);
+    this.log(`started domain ${domid} (${config.config.name})${managed ? ", managed" : ""}`);
+    const info = (await kernel.listDomains()).find((d) => d.domid === domid);
+    if (info === undefined) throw new XendError(`domain ${config.config.name} (id ${domid}) ended at once; see \`xm dmesg\``);
+    return this.runningRow(info);
+  }
+
+  /** `xm create`: start a domain from a config; if a managed domain has its name, its stored settings are replaced (manual §6.6). */
+  async create(configText: string, source: string, paused: boolean): Promise<XendDomain> {
+    const config = parseGuestSxp(configText, source);
+    const isManaged = this.managed.read(config.config.name) !== undefined;
+    if (isManaged) this.managed.write(config.config.name, guestSxp(config));
+    return this.boot(config, isManaged, paused);
+  }
+
+  /** `xm new`: keep a domain's configuration without starting it. */
+  async newManaged(configText: string, source: string): Promise<XendDomain> {
+    const config = parseGuestSxp(configText, source);
+    const live = await this.kernel().listDomains();
+    const running = live.find((d) => this.nameOf(d) === config.config.name);
+    if (running !== undefined && this.records.get(running.domid)?.managed === true) {
+      throw new XendError(`Domain '${config.config.name}' is running; shut it down before replacing its settings`);
+    }
+    this.managed.write(config.config.name, guestSxp(config));
+    this.log(`managed domain ${config.config.name} stored in ${this.managed.pathOf(config.config.name)}`);
+    return this.inactiveRow(config.config.name, config);
+  }
+
+  async deleteManaged(ref: string): Promise<void> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") throw new XendError("Domain-0 is the host itself; it cannot be deleted");
+    if (r.kind === "running") {
+      throw new XendError(r.record?.managed === true
+        ? `Domain '${r.name}' is running; shut it down (\`xm shutdown ${r.name}\`) before deleting it`
+        : `Domain '${r.name}' is not a managed domain (it was started with xm create); nothing to delete`);
+    }
+    this.managed.remove(r.name);
+    this.log(`managed domain ${r.name} deleted`);
+  }
+
+  async startManaged(ref: string, paused: boolean): Promise<XendDomain> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") throw new XendError("Domain-0 is the host itself; it is always running");
+    if (r.kind === "running") throw new XendError(`Domain '${r.name}' is already running (id ${r.info.domid})`);
+    return this.boot(r.config, true, paused);
+  }
+
+  // ---- acting on running domains ---------------------------------------------------------------
+
+  async shutdown(ref: string, reason: "poweroff" | "reboot"): Promise<void> {
+    const r = await this.running(ref, reason === "reboot" ? "be rebooted" : "be shut down");
+    await this.kernel().shutdown(r.info.domid, reason);
+  }
+
+  async destroy(ref: string): Promise<void> {
+    const r = await this.running(ref, "be destroyed");
+    await this.kernel().destroy(r.info.domid);
+    this.records.delete(r.info.domid);
+  }
+
+  async pause(ref: string, paused: boolean): Promise<void> {
+    const r = await this.running(ref, paused ? "be paused" : "be unpaused");
+    if (paused) await this.kernel().pause(r.info.domid);
+    else await this.kernel().unpause(r.info.domid);
+  }
+
+  async schedCredit(ref: string, weight: number | undefined, cap: number | undefined): Promise<void> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") throw new XendError("Domain-0's CPU share is the host's own; sched-credit applies to guests");
+    if (r.kind === "running") {
+      await this.kernel().sched(r.info.domid, { weight, cap });
+      this.updateRecordConfig(r.info.domid, { weight, cap });
+    } else {
+      this.updateManaged(r.name, r.config, { weight, cap });
+    }
+  }
+
+  private updateRecordConfig(domid: number, change: ResourceChange): void {
+    const rec = this.records.get(domid);
+    if (rec === undefined) return;
+    const config = this.parseStored(rec.config, `domain ${domid}`);
+    if (config === undefined) return;
+    const next = withResources(config, change);
+    this.records.set({ ...rec, config: guestSxp(next) });
+    if (rec.managed) this.managed.write(rec.name, guestSxp(next));
+  }
+
+  private updateManaged(name: string, config: GuestConfig, change: ResourceChange): void {
+    this.managed.write(name, guestSxp(withResources(config, change)));
+  }
+
+  /**
+   * vcpu-pin, vcpu-set, mem-set, mem-max: protocol v1 has no kernel operation for these, so for a
+   * running domain the new value is kept in its configuration (and its managed file) and applies
+   * at its next start; the result says so. A managed domain that is not running simply changes.
+   */
+  async changeResources(ref: string, change: ResourceChange, what: string): Promise<XendChangeResult> {
+    const r = await this.resolve(ref);
+    if (r.kind === "dom0") throw new XendError(`Domain-0 is the host itself; its ${what} is the host's`);
+    if (r.kind === "inactive") {
+      this.updateManaged(r.name, r.config, change);
+      return {};
+    }
+    if (r.record === undefined) throw new XendError(`xend has no configuration for domain ${r.info.domid}; its ${what} cannot change`);
+    const config = this.parseStored(r.record.config, `domain ${r.info.domid}`);
+    if (config === undefined) throw new XendError(`the configuration of domain ${r.info.domid} is unreadable`);
+    withResources(config, change); // validates against the domain's other settings
+    this.updateRecordConfig(r.info.domid, change);
+    return { deferred: `the kernel cannot change a running domain's ${what} yet (kernel protocol v${1}); '${r.name}' gets the new value at its next start` };
+  }
+
+  async vcpuList(refs?: readonly string[]): Promise<XendVcpu[]> {
+    const rows = (await this.list(refs)).filter((d) => d.domid !== null);
+    const out: XendVcpu[] = [];
+    for (const d of rows) {
+      for (let v = 0; v < d.vcpus; v++) {
+        out.push({
+          // Domain-0's vCPU n is host CPU n; the kernel does not report where a guest's vCPU runs.
+          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: d.domid === 0 ? v : null,
+          state: d.state === "paused" ? "paused" : d.state === "running" ? "running" : d.state === "blocked" ? "blocked" : "offline",
+          // The kernel reports CPU time per domain, not per vCPU: each vCPU shows an equal share.
+          cpuTimeS: d.cpuTimeS / d.vcpus,
+          affinity: d.cpus,
+        });
+      }
+    }
+    return out;
+  }
+
+  async hostInfo(): Promise<XendHostInfo> {
+    const info = await this.kernel().info();
+    const live = await this.kernel().listDomains();
+    return hostInfoRows(this.settings, info, live.length);
+  }
+
+  /** The kernel's log, as `xm dmesg` shows Xen's message buffer. */
+  dmesg(clear: boolean): string {
+    const path = join(this.paths.log, "kernel.log");
+    let text = "";
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      return "";
+    }
+    if (clear) writeFileSync(path, "");
+    return text;
+  }
+}

@@ -1,0 +1,55 @@
+// `xm console DOMAIN` (and `xm create -c`): the guest's serial console on this terminal, straight
+// from the kernel so that a restart of xend does not cut it. The terminal is put in raw mode; Ctrl-]
+// detaches, as with Xen's xenconsole. Output the guest printed before we attached is shown first.
+
+import { KernelClient } from "../kernel-client.js";
+
+const CTRL_RIGHT_BRACKET = 0x1d;
+
+export interface ConsoleStreams {
+  readonly input: NodeJS.ReadStream;
+  readonly output: NodeJS.WriteStream;
+}
+
+/** Attach to domain `domid`'s console until Ctrl-] or the domain goes away; returns the exit code. */
+export async function attachConsole(home: string, domid: number, name: string, io: ConsoleStreams): Promise<number> {
+  const kernel = await KernelClient.connect(home);
+  let historyDone = false;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => { finish = resolve; });
+
+  kernel.onEvent((e) => {
+    if (e.domid !== domid) return;
+    if (e.event === "console") {
+      // Events that arrive before the history reply are already part of the history.
+      if (historyDone) io.output.write(e.data);
+    } else if (e.state === "dying") {
+      io.output.write(`\r\n[domain ${name} is gone]\r\n`);
+      finish(0);
+    }
+  });
+  kernel.onClose(() => finish(1));
+  await kernel.subscribe(["console", "domain"]);
+  const history = await kernel.consoleRead(domid);
+  historyDone = true;
+  io.output.write(history);
+
+  const tty = io.input.isTTY === true;
+  if (tty) io.input.setRawMode(true);
+  const onData = (chunk: Buffer): void => {
+    const stop = chunk.indexOf(CTRL_RIGHT_BRACKET);
+    const keys = stop < 0 ? chunk : chunk.subarray(0, stop);
+    if (keys.length > 0) kernel.consoleWrite(domid, keys).catch(() => finish(1));
+    if (stop >= 0) finish(0);
+  };
+  io.input.on("data", onData);
+  io.input.resume();
+  try {
+    return await done;
+  } finally {
+    io.input.off("data", onData);
+    io.input.pause();
+    if (tty) io.input.setRawMode(false);
+    kernel.close();
+  }
+}
