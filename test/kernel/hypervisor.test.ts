@@ -151,8 +151,10 @@ describe("several domains at once", () => {
     await client.destroy(server); // learn the next ids: domids are handed out in order
     const s = await client.createDomain(pv("server", `mode=server peer=${server + 2} name=server`));
     const c = await client.createDomain(pv("client", `mode=client peer=${s} name=client`));
+    const stopped = new Set<number>();
+    client.onEvent((e) => { if (e.event === "domain" && e.state === "shutdown" && e.reason === "poweroff") stopped.add(e.domid); });
     await until("both exchanges", () => [s, c].every((id) => (text.get(id) ?? "").includes("minios: exchange ok (4096 bytes)")));
-    await until("both power off", async () => true);
+    await until("both to power off", () => stopped.has(s) && stopped.has(c));
   }, 60_000);
 
   it("gives a grant copy only to the domain the grant names", async () => {
