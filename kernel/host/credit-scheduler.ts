@@ -59,13 +59,16 @@ export class CreditScheduler {
     d.boosted = false;
   }
 
-  /** When something may next become runnable: a sleeper's timer or the next period (for capped domains). */
+  /**
+   * When something may next become runnable: a sleeper's timer, or the next period when a capped
+   * domain is parked; Infinity when only an event can wake anyone (idle domains cost nothing).
+   */
   nextWake(now: number): number {
-    let wake = this.periodStart + PERIOD_MS;
+    let wake = Infinity;
     for (const d of this.domains()) {
-      if (!d.paused && (d.state === "running" || d.state === "blocked") && d.sleepUntil > now) {
-        wake = Math.min(wake, d.sleepUntil);
-      }
+      if (d.paused || (d.state !== "running" && d.state !== "blocked")) continue;
+      if (d.sleepUntil > now) wake = Math.min(wake, d.sleepUntil);
+      else if (this.capped(d)) wake = Math.min(wake, this.periodStart + PERIOD_MS);
     }
     return Math.max(wake, now);
   }
