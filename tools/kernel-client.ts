@@ -123,7 +123,7 @@ export class KernelClient {
     await this.call({ op: "console.write", domid, data });
   }
 
-  /** What the domain's console printed and the kernel still holds (its history buffer). */
+  /** What the domain's console printed that no console has shown yet; its console events sent to this connection from now on count as shown. */
   async consoleRead(domid: number): Promise<Uint8Array> {
     const r = await this.call({ op: "console.read", domid });
     if (r instanceof Uint8Array) return r;

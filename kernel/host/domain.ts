@@ -25,6 +25,8 @@ export class Domain {
   cpuMs = 0;
   lastRan = 0;
   private consoleTail = Buffer.alloc(0);
+  /** How many bytes at the end of consoleTail no attached console has shown yet. */
+  private consoleUnseen = 0;
   private pendingInput: Uint8Array[] = [];
 
   constructor(
@@ -41,11 +43,23 @@ export class Domain {
   recordConsole(bytes: Uint8Array): void {
     const all = Buffer.concat([this.consoleTail, bytes]);
     this.consoleTail = all.length > CONSOLE_KEEP_BYTES ? all.subarray(all.length - CONSOLE_KEEP_BYTES) : all;
+    this.consoleUnseen = Math.min(this.consoleTail.length, this.consoleUnseen + bytes.length);
   }
 
-  /** The most recent console output (up to 64 KiB). */
-  consoleHistory(): Uint8Array {
-    return this.consoleTail;
+  /**
+   * The console output no console has shown yet (up to 64 KiB), as xenconsoled keeps what a guest
+   * prints while nobody is attached; from now on it counts as shown. Not the whole tail: replayed
+   * to every new console, its old prompts read as the answer to what is typed next.
+   */
+  takeUnseenConsole(): Uint8Array {
+    const unseen = this.consoleTail.subarray(this.consoleTail.length - this.consoleUnseen);
+    this.consoleUnseen = 0;
+    return unseen;
+  }
+
+  /** An attached console has shown everything recorded so far. */
+  consoleShown(): void {
+    this.consoleUnseen = 0;
   }
 
   /** Queue keystrokes; what the UART cannot take now is retried after the next slice. */

@@ -8,10 +8,13 @@ import { encodeFrame, FrameReader, FrameError } from "../public/frames.js";
 import { PROTOCOL_VERSION, type EventFrame, type EventKind, type RequestFrame, type ReplyFrame } from "../public/protocol.js";
 import { checkRequest, ProtocolError } from "./protocol-check.js";
 import { Hypervisor, HypervisorError } from "./hypervisor.js";
+import type { Domain } from "./domain.js";
 
 interface Client {
   readonly socket: Socket;
   events: Set<EventKind>;
+  /** The domains whose console this connection shows (it read their unseen output), by id. */
+  readonly consoles: Map<number, Domain>;
 }
 
 export class KernelServer {
@@ -40,11 +43,15 @@ export class KernelServer {
 
   publish(event: EventFrame): void {
     const frame = encodeFrame(event);
-    for (const c of this.clients) if (c.events.has(event.event)) c.socket.write(frame);
+    for (const c of this.clients) {
+      if (!c.events.has(event.event)) continue;
+      c.socket.write(frame);
+      if (event.event === "console") c.consoles.get(event.domid)?.consoleShown();
+    }
   }
 
   private accept(socket: Socket): void {
-    const client: Client = { socket, events: new Set() };
+    const client: Client = { socket, events: new Set(), consoles: new Map() };
     this.clients.add(client);
     const reader = new FrameReader();
     socket.on("data", (chunk: Buffer) => {
@@ -95,7 +102,12 @@ export class KernelServer {
       case "domain.shutdown": return hv.shutdown(req.domid, req.reason);
       case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
-      case "console.read": return hv.get(req.domid).consoleHistory();
+      case "console.read": {
+        // Reading attaches this connection's console: what it is sent from now on counts as shown.
+        const d = hv.get(req.domid);
+        client.consoles.set(req.domid, d);
+        return d.takeUnseenConsole();
+      }
       case "subscribe":
         client.events = new Set(req.events);
         return null;

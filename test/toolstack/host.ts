@@ -74,7 +74,7 @@ export class TestHost {
 
   async down(): Promise<void> {
     await this.domus("down");
-    if (process.env.KEEP_HOME === undefined) rmSync(this.home, { recursive: true, force: true });
+    rmSync(this.home, { recursive: true, force: true });
   }
 }
 

@@ -164,7 +164,6 @@ export class Xend {
       if (config === undefined) throw new XendError(`the stored configuration of '${ref}' (${this.managed.pathOf(ref)}) is unreadable; see xend.log, or \`xm delete ${ref}\``);
       return { kind: "inactive", name: ref, config };
     }
-    this.log(`resolve ${ref}: live=${JSON.stringify(live.map((d) => [d.domid, d.name, this.nameOf(d)]))}`);
     throw new XendError(`Domain '${ref}' does not exist.`);
   }
 

@@ -1,6 +1,7 @@
 // `xm console DOMAIN` (and `xm create -c`): the guest's serial console on this terminal, straight
 // from the kernel so that a restart of xend does not cut it. The terminal is put in raw mode; Ctrl-]
-// detaches, as with Xen's xenconsole. Output the guest printed before we attached is shown first.
+// detaches, as with Xen's xenconsole. Output the guest printed while no console was attached is
+// shown first (what an earlier console showed is not shown again).
 
 import { KernelClient } from "../kernel-client.js";
 
