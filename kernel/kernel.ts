@@ -2,7 +2,7 @@
 // (V8 optimises a Wasm call only once it returns, so the kernel never loops forever inside one).
 
 import {
-  EXIT_BUDGET, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+  EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
 } from "./public/kernel-abi";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
 import { CPU, PRIV_M, saveHart, loadHart, hartBlock } from "./cpu/state";
@@ -14,7 +14,7 @@ import { csrRead } from "./cpu/csr";
 import { Exit } from "./cpu/exit";
 import { clintReset, msUntil, clockStale } from "./devices/clint";
 import { plicReset } from "./devices/plic";
-import { uartReset } from "./devices/uart";
+import { uartReset, uartTxPending } from "./devices/uart";
 import { virtioReset } from "./devices/virtio-mmio";
 import { htifSet, htifPoll } from "./devices/htif";
 import { pvReset } from "./cpu/sbi";
@@ -24,6 +24,12 @@ export { virtioInterrupt } from "./devices/virtio-mmio";
 export { startPv, hartReg, setHartReg, blockHart } from "./cpu/pv-start";
 
 const BURST: i32 = 1024;
+/**
+ * A slice that has run this many instructions (about a millisecond) ends as soon as console
+ * output is waiting, so the host shows it promptly rather than at the end of a long slice; a
+ * chatty guest still costs at most one exit per this many instructions.
+ */
+const CONSOLE_LATENCY: i32 = 1 << 18;
 
 class Machine {
   static harts: i32 = 1;
@@ -100,6 +106,7 @@ export function run(budget: i32): i32 {
     Exit.stop = false;
     left -= execBurst(left < BURST ? left : BURST);
     if (Exit.reason != EXIT_BUDGET) break;
+    if (budget - left >= CONSOLE_LATENCY && uartTxPending() != 0) return EXIT_CONSOLE;
     if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
   }
   return Exit.reason;

@@ -1,29 +1,42 @@
-// The interpreter: fetch, decode and execute up to `n` instructions of the current hart.
-// It stops early when an instruction asks (Exit.stop: a device, a CSR write, WFI) so the run
-// loop can take interrupts, switch harts or return to the host.
+// The interpreter: fetch, decode (through the decode cache, ./decode.ts) and execute up to `n`
+// instructions of the current hart. It stops early when an instruction asks (Exit.stop: a
+// device, a CSR write, WFI) so the run loop can take interrupts, switch harts or return to the host.
 
 import { CPU, PRIV_M, PRIV_S, PRIV_U, getX, setX } from "./state";
 import { Trap, raise, raiseIllegal, takeTrap, wakeupPending } from "./trap";
 import {
-  fetch, load8, load16, load32, load64, store8, store16, store32, store64, atomicHost, flushTlb,
+  fetch, fetchEntry, loadHit, storeHit, loadSlow, storeSlow, load32, load64, atomicHost, flushTlb,
   onPrivilegeChange,
 } from "./mmu";
 import { csrRead, csrWrite, Csr } from "./csr";
-import { expandCompressed } from "./compressed";
+import {
+  decode, OP_ILLEGAL, OP_LUI, OP_AUIPC, OP_JAL, OP_JALR, OP_BEQ, OP_BNE, OP_BLT,
+  OP_BGE, OP_BLTU, OP_BGEU, OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU, OP_SB, OP_SH,
+  OP_SW, OP_SD, OP_ADDI, OP_SLTI, OP_SLTIU, OP_XORI, OP_ORI, OP_ANDI, OP_SLLI, OP_SRLI, OP_SRAI,
+  OP_ADDIW, OP_SLLIW, OP_SRLIW, OP_SRAIW, OP_ADD, OP_SUB, OP_SLL, OP_SLT, OP_SLTU, OP_XOR, OP_SRL,
+  OP_SRA, OP_OR, OP_AND, OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU, OP_DIV, OP_DIVU, OP_REM, OP_REMU,
+  OP_ADDW, OP_SUBW, OP_SLLW, OP_SRLW, OP_SRAW, OP_MULW, OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW,
+  OP_FENCE, OP_AMO, OP_SYSTEM, OP_CSR, OP_FP, OP_C_LUI, OP_C_JAL, OP_C_JALR, OP_C_BEQ, OP_C_BNE, OP_C_LW,
+  OP_C_LD, OP_C_SW, OP_C_SD, OP_C_ADDI, OP_C_ANDI, OP_C_SLLI, OP_C_SRLI, OP_C_SRAI, OP_C_ADDIW,
+  OP_C_ADD, OP_C_SUB, OP_C_XOR, OP_C_OR, OP_C_AND, OP_C_ADDW, OP_C_SUBW,
+} from "./decode";
 import { execFp } from "./fpu";
 import { Exit, endBurst } from "./exit";
+import { DECODE_CACHE_BASE, DECODE_CACHE_ENTRIES, DECODE_SCRATCH } from "../public/kernel-abi";
 import {
-  CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, CAUSE_USER_ECALL, MSTATUS_FS, MSTATUS_MIE,
-  MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE,
-  MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
+  CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
+  CAUSE_USER_ECALL, MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT,
+  MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
 } from "./bits";
 
 @inline function sext32(v: u64): u64 {
   return <u64><i64><i32>v;
 }
 
+// The M helpers are inlined: the interpreter's fast loop makes no calls (see execBurst).
+
 /** High 64 bits of the unsigned 128-bit product. */
-function mulhu(a: u64, b: u64): u64 {
+@inline function mulhu(a: u64, b: u64): u64 {
   const aLo = a & 0xffffffff, aHi = a >> 32;
   const bLo = b & 0xffffffff, bHi = b >> 32;
   const ll = aLo * bLo;
@@ -34,38 +47,38 @@ function mulhu(a: u64, b: u64): u64 {
   return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
 }
 
-function mulh(a: u64, b: u64): u64 {
+@inline function mulh(a: u64, b: u64): u64 {
   let r = mulhu(a, b);
   if (<i64>a < 0) r -= b;
   if (<i64>b < 0) r -= a;
   return r;
 }
 
-function mulhsu(a: u64, b: u64): u64 {
+@inline function mulhsu(a: u64, b: u64): u64 {
   let r = mulhu(a, b);
   if (<i64>a < 0) r -= b;
   return r;
 }
 
-function div64(a: i64, b: i64): i64 {
+@inline function div64(a: i64, b: i64): i64 {
   if (b == 0) return -1;
   if (a == i64.MIN_VALUE && b == -1) return a;
   return a / b;
 }
 
-function rem64(a: i64, b: i64): i64 {
+@inline function rem64(a: i64, b: i64): i64 {
   if (b == 0) return a;
   if (a == i64.MIN_VALUE && b == -1) return 0;
   return a % b;
 }
 
-function div32(a: i32, b: i32): i32 {
+@inline function div32(a: i32, b: i32): i32 {
   if (b == 0) return -1;
   if (a == i32.MIN_VALUE && b == -1) return a;
   return a / b;
 }
 
-function rem32(a: i32, b: i32): i32 {
+@inline function rem32(a: i32, b: i32): i32 {
   if (b == 0) return a;
   if (a == i32.MIN_VALUE && b == -1) return 0;
   return a % b;
@@ -212,261 +225,357 @@ function sret(insn: u32): void {
   endBurst();
 }
 
-/** SYSTEM opcode with funct3 = 0. Returns true when it set pc itself (xRET). */
-function execSystem(insn: u32, rd: u32, rs1: u32): bool {
-  if (insn == 0x00000073) { raise(CAUSE_USER_ECALL + <u64>CPU.priv, 0); return false; }
-  if (insn == 0x00100073) { raise(CAUSE_BREAKPOINT, CPU.pc); return false; }
-  if (insn == 0x30200073) { mret(insn); return !Trap.pending; }
-  if (insn == 0x10200073) { sret(insn); return !Trap.pending; }
+/** SYSTEM opcode with funct3 = 0; `pc` is the instruction's own address. */
+function execSystem(insn: u32, rd: u32, pc: u64): void {
+  if (insn == 0x00000073) { raise(CAUSE_USER_ECALL + <u64>CPU.priv, 0); return; }
+  if (insn == 0x00100073) { raise(CAUSE_BREAKPOINT, pc); return; }
+  if (insn == 0x30200073) { mret(insn); return; }
+  if (insn == 0x10200073) { sret(insn); return; }
   if (insn == 0x10500073) { // WFI
     if (CPU.priv == PRIV_U || (CPU.priv == PRIV_S && (CPU.mstatus & MSTATUS_TW) != 0)) {
       raiseIllegal(insn);
-      return false;
+      return;
     }
     if (!wakeupPending()) CPU.waiting = true;
     endBurst();
-    return false;
+    return;
   }
   if ((insn >> 25) == 0x09 && rd == 0) { // SFENCE.VMA
     if (CPU.priv == PRIV_U || (CPU.priv == PRIV_S && (CPU.mstatus & MSTATUS_TVM) != 0)) {
       raiseIllegal(insn);
-      return false;
+      return;
     }
     flushTlb();
-    return false;
+    return;
   }
   raiseIllegal(insn);
-  return false;
 }
 
-/** Run up to n instructions; returns how many were executed (a trapping one counts). */
-export function execBurst(n: i32): i32 {
-  let done = 0;
+/** The ops run out of line: CPU.pc already holds the next pc and CPU.instret is up to date. */
+function execOutOfLine(op: i32, insn: u32, pc: u64): void {
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31;
+  switch (op) {
+    case OP_AMO: execAtomic(insn, rd, rs1, (insn >> 20) & 31); break;
+    case OP_SYSTEM: execSystem(insn, rd, pc); break;
+    case OP_CSR: execCsr(insn, rd, rs1); break;
+    default: // OP_FP, which runFast leaves here only while FS is off
+      raiseIllegal(insn);
+  }
+}
+
+/** Decode the instruction at pc outside the cache (TLB miss, device, page-crossing). */
+function fetchUncached(pc: u64): void {
+  const raw = fetch(pc);
+  if (!Trap.pending) decode(DECODE_SCRATCH, raw);
+}
+
+// Record fields (see decode.ts) and register access through them; `xr` is the register file.
+@inline function len(e: usize): u64 { return <u64>load<u8>(e, 5); }
+@inline function imm(e: usize): u64 { return <u64><i64>load<i32>(e, 12); }
+@inline function rs1(xr: usize, e: usize): u64 { return load<u64>(xr + <usize>load<u8>(e, 6)); }
+@inline function rs2(xr: usize, e: usize): u64 { return load<u64>(xr + <usize>load<u8>(e, 7)); }
+@inline function setRd(xr: usize, e: usize, v: u64): void { store<u64>(xr + <usize>load<u16>(e, 8), v); }
+
+/** Host address for a load or store of `size` bytes by record e that hits the TLB, else 0. */
+@inline function loadAt(xr: usize, e: usize, size: u64): usize { return loadHit(rs1(xr, e) + imm(e), size); }
+@inline function storeAt(xr: usize, e: usize, size: u64): usize { return storeHit(rs1(xr, e) + imm(e), size); }
+
+/** Publish pc and instret before code that may read them (devices, CSRs, traps). */
+@inline function publish(nextPc: u64, instret: u64): void {
+  CPU.pc = nextPc;
+  CPU.instret = instret;
+}
+
+/** The first decode-cache record of the page at host address `page`. */
+@inline function pageRecords(page: usize): usize {
+  return DECODE_CACHE_BASE + ((page >> 1) & (<usize>DECODE_CACHE_ENTRIES - 1)) * 16;
+}
+
+// Why runFast returned.
+const LEAVE_BUDGET = 0; // n instructions done
+const LEAVE_DECODE = 1; // the record at Fast.e does not match the bits at pc
+const LEAVE_FETCH = 2; // pc is not on a page in the fetch TLB, or its instruction crosses a page
+const LEAVE_EXECUTE = 3; // the instruction of record Fast.e (already counted) needs a call
+const LEAVE_EXECUTED = 4; // the instruction of record Fast.e ran but raised a trap or set Exit.stop
+
+/** The fast loop's state between its runs. */
+class Fast {
+  static pc: u64 = 0;
+  static pageVa: u64 = 0; // the code page pc was last on; pc - pageVa > 0xffc means none
+  static pageHost: usize = 0; // that page's host address
+  static pageRec: usize = 0; // and its first decode-cache record
+  static crossing: bool = false; // DECODE_SCRATCH holds the instruction at pc, which crosses a page
+  static done: i32 = 0; // instructions executed in this burst
+  static e: usize = 0; // the record of the instruction at pc when it returns
+}
+
+/**
+ * Execute instructions until `Fast.done` reaches n or one needs what the fast loop leaves to
+ * execBurst (returns why). Its only call is to the FPU, and none of its state is live across
+ * that call, so V8 keeps the state in registers rather than stack slots.
+ */
+function runFast(n: i32): i32 {
+  const xr = CPU.xr;
+  let pc = Fast.pc;
+  let pageVa = Fast.pageVa;
+  let pageHost = Fast.pageHost;
+  let pageRec = Fast.pageRec;
+  let done = Fast.done;
+  let leave = LEAVE_BUDGET;
   while (done < n) {
-    done++;
-    const pc = CPU.pc;
-    const raw = fetch(pc);
-    let insn = raw;
-    const compressed = (raw & 3) != 3;
-    if (Trap.pending) {
-      Trap.pending = false;
-      takeTrap(Trap.cause, Trap.tval, pc);
-      if (Exit.stop) break;
-      continue;
-    }
-    let npc: u64;
-    if (compressed) {
-      const c = insn & 0xffff;
-      insn = expandCompressed(c);
-      npc = pc + 2;
-      if (insn == 0) {
-        raiseIllegal(c);
-        Trap.pending = false;
-        takeTrap(Trap.cause, Trap.tval, pc);
-        if (Exit.stop) break;
+    let e: usize;
+    const off = pc - pageVa;
+    if (off <= 0xffc) {
+      e = pageRec + (<usize>off << 3);
+      if (load<u32>(e) != load<u32>(pageHost + <usize>off)) {
+        Fast.e = e;
+        leave = LEAVE_DECODE;
+        break;
+      }
+    } else {
+      const t = fetchEntry(pc);
+      if (t != 0) {
+        pageVa = pc & ~<u64>0xfff;
+        pageHost = <usize>(pageVa + load<u64>(t, 8));
+        pageRec = pageRecords(pageHost);
         continue;
       }
+      if (!Fast.crossing) { leave = LEAVE_FETCH; break; }
+      Fast.crossing = false;
+      e = DECODE_SCRATCH;
+    }
+    done++;
+    // Each handler advances pc by a constant. A compressed twin (OP_C_*) that shares its
+    // handler steps pc back by 2 first; its decoded pc-relative immediate is 2 larger to match.
+    switch (<i32>load<u8>(e, 4)) {
+      case OP_C_LUI: pc -= 2;
+      case OP_LUI: setRd(xr, e, imm(e)); pc += 4; continue;
+      case OP_AUIPC: setRd(xr, e, pc + imm(e)); pc += 4; continue;
+      case OP_C_JAL: pc -= 2;
+      case OP_JAL: setRd(xr, e, pc + 4); pc += imm(e); continue;
+      case OP_C_JALR: pc -= 2;
+      case OP_JALR: {
+        const target = (rs1(xr, e) + imm(e)) & ~<u64>1;
+        setRd(xr, e, pc + 4);
+        pc = target;
+        continue;
+      }
+      case OP_C_BEQ: pc -= 2;
+      case OP_BEQ: pc += rs1(xr, e) == rs2(xr, e) ? imm(e) : 4; continue;
+      case OP_C_BNE: pc -= 2;
+      case OP_BNE: pc += rs1(xr, e) != rs2(xr, e) ? imm(e) : 4; continue;
+      case OP_BLT: pc += <i64>rs1(xr, e) < <i64>rs2(xr, e) ? imm(e) : 4; continue;
+      case OP_BGE: pc += <i64>rs1(xr, e) >= <i64>rs2(xr, e) ? imm(e) : 4; continue;
+      case OP_BLTU: pc += rs1(xr, e) < rs2(xr, e) ? imm(e) : 4; continue;
+      case OP_BGEU: pc += rs1(xr, e) >= rs2(xr, e) ? imm(e) : 4; continue;
+      // Loads and stores leave (break) for the slow path when the TLB misses; pc must then still
+      // be the instruction's own, so their twins have handlers of their own.
+      case OP_LB: { const h = loadAt(xr, e, 1); if (h == 0) break; setRd(xr, e, <u64><i64>load<i8>(h)); pc += 4; continue; }
+      case OP_LH: { const h = loadAt(xr, e, 2); if (h == 0) break; setRd(xr, e, <u64><i64>load<i16>(h)); pc += 4; continue; }
+      case OP_LW: { const h = loadAt(xr, e, 4); if (h == 0) break; setRd(xr, e, <u64><i64>load<i32>(h)); pc += 4; continue; }
+      case OP_C_LW: { const h = loadAt(xr, e, 4); if (h == 0) break; setRd(xr, e, <u64><i64>load<i32>(h)); pc += 2; continue; }
+      case OP_LD: { const h = loadAt(xr, e, 8); if (h == 0) break; setRd(xr, e, load<u64>(h)); pc += 4; continue; }
+      case OP_C_LD: { const h = loadAt(xr, e, 8); if (h == 0) break; setRd(xr, e, load<u64>(h)); pc += 2; continue; }
+      case OP_LBU: { const h = loadAt(xr, e, 1); if (h == 0) break; setRd(xr, e, <u64>load<u8>(h)); pc += 4; continue; }
+      case OP_LHU: { const h = loadAt(xr, e, 2); if (h == 0) break; setRd(xr, e, <u64>load<u16>(h)); pc += 4; continue; }
+      case OP_LWU: { const h = loadAt(xr, e, 4); if (h == 0) break; setRd(xr, e, <u64>load<u32>(h)); pc += 4; continue; }
+      case OP_SB: { const h = storeAt(xr, e, 1); if (h == 0) break; store<u8>(h, <u8>rs2(xr, e)); pc += 4; continue; }
+      case OP_SH: { const h = storeAt(xr, e, 2); if (h == 0) break; store<u16>(h, <u16>rs2(xr, e)); pc += 4; continue; }
+      case OP_SW: { const h = storeAt(xr, e, 4); if (h == 0) break; store<u32>(h, <u32>rs2(xr, e)); pc += 4; continue; }
+      case OP_C_SW: { const h = storeAt(xr, e, 4); if (h == 0) break; store<u32>(h, <u32>rs2(xr, e)); pc += 2; continue; }
+      case OP_SD: { const h = storeAt(xr, e, 8); if (h == 0) break; store<u64>(h, rs2(xr, e)); pc += 4; continue; }
+      case OP_C_SD: { const h = storeAt(xr, e, 8); if (h == 0) break; store<u64>(h, rs2(xr, e)); pc += 2; continue; }
+      case OP_C_ADDI: pc -= 2;
+      case OP_ADDI: setRd(xr, e, rs1(xr, e) + imm(e)); pc += 4; continue;
+      case OP_SLTI: setRd(xr, e, <i64>rs1(xr, e) < <i64>imm(e) ? 1 : 0); pc += 4; continue;
+      case OP_SLTIU: setRd(xr, e, rs1(xr, e) < imm(e) ? 1 : 0); pc += 4; continue;
+      case OP_XORI: setRd(xr, e, rs1(xr, e) ^ imm(e)); pc += 4; continue;
+      case OP_ORI: setRd(xr, e, rs1(xr, e) | imm(e)); pc += 4; continue;
+      case OP_C_ANDI: pc -= 2;
+      case OP_ANDI: setRd(xr, e, rs1(xr, e) & imm(e)); pc += 4; continue;
+      case OP_C_SLLI: pc -= 2;
+      case OP_SLLI: setRd(xr, e, rs1(xr, e) << imm(e)); pc += 4; continue;
+      case OP_C_SRLI: pc -= 2;
+      case OP_SRLI: setRd(xr, e, rs1(xr, e) >> imm(e)); pc += 4; continue;
+      case OP_C_SRAI: pc -= 2;
+      case OP_SRAI: setRd(xr, e, <u64>(<i64>rs1(xr, e) >> imm(e))); pc += 4; continue;
+      case OP_C_ADDIW: pc -= 2;
+      case OP_ADDIW: setRd(xr, e, sext32(rs1(xr, e) + imm(e))); pc += 4; continue;
+      case OP_SLLIW: setRd(xr, e, sext32(<u64>(<u32>rs1(xr, e) << <u32>imm(e)))); pc += 4; continue;
+      case OP_SRLIW: setRd(xr, e, sext32(<u64>(<u32>rs1(xr, e) >> <u32>imm(e)))); pc += 4; continue;
+      case OP_SRAIW: setRd(xr, e, <u64><i64>(<i32>rs1(xr, e) >> <i32>imm(e))); pc += 4; continue;
+      case OP_C_ADD: pc -= 2;
+      case OP_ADD: setRd(xr, e, rs1(xr, e) + rs2(xr, e)); pc += 4; continue;
+      case OP_C_SUB: pc -= 2;
+      case OP_SUB: setRd(xr, e, rs1(xr, e) - rs2(xr, e)); pc += 4; continue;
+      case OP_SLL: setRd(xr, e, rs1(xr, e) << (rs2(xr, e) & 63)); pc += 4; continue;
+      case OP_SLT: setRd(xr, e, <i64>rs1(xr, e) < <i64>rs2(xr, e) ? 1 : 0); pc += 4; continue;
+      case OP_SLTU: setRd(xr, e, rs1(xr, e) < rs2(xr, e) ? 1 : 0); pc += 4; continue;
+      case OP_C_XOR: pc -= 2;
+      case OP_XOR: setRd(xr, e, rs1(xr, e) ^ rs2(xr, e)); pc += 4; continue;
+      case OP_SRL: setRd(xr, e, rs1(xr, e) >> (rs2(xr, e) & 63)); pc += 4; continue;
+      case OP_SRA: setRd(xr, e, <u64>(<i64>rs1(xr, e) >> (rs2(xr, e) & 63))); pc += 4; continue;
+      case OP_C_OR: pc -= 2;
+      case OP_OR: setRd(xr, e, rs1(xr, e) | rs2(xr, e)); pc += 4; continue;
+      case OP_C_AND: pc -= 2;
+      case OP_AND: setRd(xr, e, rs1(xr, e) & rs2(xr, e)); pc += 4; continue;
+      case OP_MUL: setRd(xr, e, rs1(xr, e) * rs2(xr, e)); pc += 4; continue;
+      case OP_MULH: setRd(xr, e, mulh(rs1(xr, e), rs2(xr, e))); pc += 4; continue;
+      case OP_MULHSU: setRd(xr, e, mulhsu(rs1(xr, e), rs2(xr, e))); pc += 4; continue;
+      case OP_MULHU: setRd(xr, e, mulhu(rs1(xr, e), rs2(xr, e))); pc += 4; continue;
+      case OP_DIV: setRd(xr, e, <u64>div64(<i64>rs1(xr, e), <i64>rs2(xr, e))); pc += 4; continue;
+      case OP_DIVU: {
+        const a = rs1(xr, e), b = rs2(xr, e);
+        setRd(xr, e, b == 0 ? 0xffffffffffffffff : a / b);
+        pc += 4;
+        continue;
+      }
+      case OP_REM: setRd(xr, e, <u64>rem64(<i64>rs1(xr, e), <i64>rs2(xr, e))); pc += 4; continue;
+      case OP_REMU: {
+        const a = rs1(xr, e), b = rs2(xr, e);
+        setRd(xr, e, b == 0 ? a : a % b);
+        pc += 4;
+        continue;
+      }
+      case OP_C_ADDW: pc -= 2;
+      case OP_ADDW: setRd(xr, e, sext32(rs1(xr, e) + rs2(xr, e))); pc += 4; continue;
+      case OP_C_SUBW: pc -= 2;
+      case OP_SUBW: setRd(xr, e, sext32(rs1(xr, e) - rs2(xr, e))); pc += 4; continue;
+      case OP_SLLW: setRd(xr, e, sext32(<u64>(<u32>rs1(xr, e) << (<u32>rs2(xr, e) & 31)))); pc += 4; continue;
+      case OP_SRLW: setRd(xr, e, sext32(<u64>(<u32>rs1(xr, e) >> (<u32>rs2(xr, e) & 31)))); pc += 4; continue;
+      case OP_SRAW: setRd(xr, e, <u64><i64>(<i32>rs1(xr, e) >> (<i32>rs2(xr, e) & 31))); pc += 4; continue;
+      case OP_MULW: setRd(xr, e, sext32(rs1(xr, e) * rs2(xr, e))); pc += 4; continue;
+      case OP_DIVW: setRd(xr, e, <u64><i64>div32(<i32>rs1(xr, e), <i32>rs2(xr, e))); pc += 4; continue;
+      case OP_DIVUW: {
+        const a = <u32>rs1(xr, e), b = <u32>rs2(xr, e);
+        setRd(xr, e, sext32(<u64>(b == 0 ? 0xffffffff : a / b)));
+        pc += 4;
+        continue;
+      }
+      case OP_REMW: setRd(xr, e, <u64><i64>rem32(<i32>rs1(xr, e), <i32>rs2(xr, e))); pc += 4; continue;
+      case OP_REMUW: {
+        const a = <u32>rs1(xr, e), b = <u32>rs2(xr, e);
+        setRd(xr, e, sext32(<u64>(b == 0 ? a : a % b)));
+        pc += 4;
+        continue;
+      }
+      case OP_FENCE: pc += 4; continue;
+      case OP_FP: {
+        // F and D cannot change privilege or translation, so they run without leaving the loop;
+        // the loop's state goes through Fast around the call (see above).
+        if ((CPU.mstatus & MSTATUS_FS) == 0) break;
+        Fast.pc = pc;
+        Fast.pageVa = pageVa;
+        Fast.pageHost = pageHost;
+        Fast.pageRec = pageRec;
+        Fast.done = done;
+        Fast.e = e;
+        execFp(<u32>load<i32>(e, 12)); // reads neither pc nor instret
+        pc = Fast.pc;
+        pageVa = Fast.pageVa;
+        pageHost = Fast.pageHost;
+        pageRec = Fast.pageRec;
+        done = Fast.done;
+        e = Fast.e;
+        if (Trap.pending || Exit.stop) { leave = LEAVE_EXECUTED; break; }
+        pc += len(e);
+        continue;
+      }
+    }
+    Fast.e = e; // the cases that did not continue
+    if (leave == LEAVE_BUDGET) leave = LEAVE_EXECUTE;
+    break;
+  }
+  Fast.pc = pc;
+  Fast.pageVa = pageVa;
+  Fast.pageHost = pageHost;
+  Fast.pageRec = pageRec;
+  Fast.done = done;
+  return leave;
+}
+
+/**
+ * Run up to n instructions; returns how many were executed (a trapping one counts).
+ *
+ * runFast does the work; what it leaves (decoding, TLB misses, slow memory paths, CSRs,
+ * SYSTEM, A, F/D while FS is off) is finished here, where a raised trap is also taken. instret
+ * is `base + Fast.done` and is published before any call that may read it.
+ */
+export function execBurst(n: i32): i32 {
+  const xr = CPU.xr;
+  let base = CPU.instret;
+  Fast.pc = CPU.pc;
+  Fast.pageVa = Fast.pc + 0x1000;
+  Fast.crossing = false;
+  Fast.done = 0;
+  while (true) {
+    const leave = runFast(n);
+    if (leave == LEAVE_BUDGET) break;
+    const pc = Fast.pc;
+    const e = Fast.e;
+    if (leave == LEAVE_DECODE) {
+      decode(e, load<u32>(Fast.pageHost + <usize>(pc - Fast.pageVa)));
+      continue;
+    }
+    if (leave == LEAVE_FETCH) {
+      fetchUncached(pc);
+      if (!Trap.pending) {
+        // The TLB now maps pc's page; only a page-crossing instruction runs from the scratch record.
+        Fast.crossing = (pc & 0xfff) > 0xffc;
+        continue;
+      }
+      Fast.done++; // a fetch fault counts as an instruction
+      publish(pc, base + <u64>(Fast.done - 1));
+    } else if (leave == LEAVE_EXECUTED) {
+      publish(pc + len(e), base + <u64>(Fast.done - 1));
     } else {
-      npc = pc + 4;
+      publish(pc + len(e), base + <u64>(Fast.done - 1));
+      const op = <i32>load<u8>(e, 4);
+      switch (op) {
+        case OP_LB: case OP_LH: case OP_LW: case OP_LD: case OP_LBU: case OP_LHU: case OP_LWU:
+        case OP_C_LW: case OP_C_LD: {
+          const size = op == OP_C_LW ? 4 : op == OP_C_LD ? 8 : 1 << ((op - OP_LB) & 3);
+          let v = loadSlow(rs1(xr, e) + imm(e), size);
+          if (Trap.pending) break;
+          if (op < OP_LD || op == OP_C_LW) { // sign-extend what the slow path returned zero-extended
+            const shift = <u64>(64 - 8 * size);
+            v = <u64>((<i64>(v << shift)) >> shift);
+          }
+          setRd(xr, e, v);
+          break;
+        }
+        case OP_SB: case OP_SH: case OP_SW: case OP_SD: case OP_C_SW: case OP_C_SD: {
+          const size = op == OP_C_SW ? 4 : op == OP_C_SD ? 8 : 1 << (op - OP_SB);
+          storeSlow(rs1(xr, e) + imm(e), rs2(xr, e), size);
+          break;
+        }
+        case OP_ILLEGAL: {
+          const raw = load<u32>(e);
+          raiseIllegal(len(e) == 2 ? raw & 0xffff : raw); // a compressed one reports its 16 bits
+          break;
+        }
+        default: // OP_AMO, OP_SYSTEM, OP_CSR, and OP_FP while FS is off
+          execOutOfLine(op, <u32>load<i32>(e, 12), pc);
+      }
     }
-    const rd = (insn >> 7) & 31;
-    const rs1 = (insn >> 15) & 31;
-    const rs2 = (insn >> 20) & 31;
-    const f3 = (insn >> 12) & 7;
-    CPU.pc = npc;
-    switch (insn & 0x7f) {
-      case 0x37: setX(rd, sext32(<u64>(insn & 0xfffff000))); break; // LUI
-      case 0x17: setX(rd, pc + sext32(<u64>(insn & 0xfffff000))); break; // AUIPC
-      case 0x6f: { // JAL
-        const imm = ((<i32>(insn & 0x80000000)) >> 11) | (insn & 0xff000) | ((insn >> 9) & 0x800) |
-          ((insn >> 20) & 0x7fe);
-        setX(rd, npc);
-        CPU.pc = pc + <u64><i64><i32>imm;
-        break;
-      }
-      case 0x67: { // JALR
-        if (f3 != 0) { raiseIllegal(insn); break; }
-        const target = (getX(rs1) + <u64><i64>(<i32>insn >> 20)) & ~<u64>1;
-        setX(rd, npc);
-        CPU.pc = target;
-        break;
-      }
-      case 0x63: { // branches
-        const a = getX(rs1), b = getX(rs2);
-        let taken: bool;
-        switch (f3) {
-          case 0: taken = a == b; break;
-          case 1: taken = a != b; break;
-          case 4: taken = <i64>a < <i64>b; break;
-          case 5: taken = <i64>a >= <i64>b; break;
-          case 6: taken = a < b; break;
-          case 7: taken = a >= b; break;
-          default: raiseIllegal(insn); taken = false;
-        }
-        if (taken) {
-          const imm = ((<i32>(insn & 0x80000000)) >> 19) | ((insn & 0x80) << 4) | ((insn >> 20) & 0x7e0) |
-            ((insn >> 7) & 0x1e);
-          CPU.pc = pc + <u64><i64><i32>imm;
-        }
-        break;
-      }
-      case 0x03: { // loads
-        const addr = getX(rs1) + <u64><i64>(<i32>insn >> 20);
-        let v: u64;
-        switch (f3) {
-          case 0: v = <u64><i64><i8>load8(addr); break;
-          case 1: v = <u64><i64><i16>load16(addr); break;
-          case 2: v = sext32(load32(addr)); break;
-          case 3: v = load64(addr); break;
-          case 4: v = load8(addr); break;
-          case 5: v = load16(addr); break;
-          case 6: v = load32(addr); break;
-          default: raiseIllegal(insn); v = 0;
-        }
-        if (Trap.pending) break;
-        setX(rd, v);
-        break;
-      }
-      case 0x23: { // stores
-        const imm = ((<i32>insn >> 25) << 5) | <i32>((insn >> 7) & 31);
-        const addr = getX(rs1) + <u64><i64>imm;
-        const v = getX(rs2);
-        switch (f3) {
-          case 0: store8(addr, <u8>v); break;
-          case 1: store16(addr, v); break;
-          case 2: store32(addr, v); break;
-          case 3: store64(addr, v); break;
-          default: raiseIllegal(insn);
-        }
-        break;
-      }
-      case 0x13: { // OP-IMM
-        const a = getX(rs1);
-        const imm = <u64><i64>(<i32>insn >> 20);
-        const shamt = (insn >> 20) & 63;
-        switch (f3) {
-          case 0: setX(rd, a + imm); break;
-          case 1:
-            if ((insn >> 26) != 0) { raiseIllegal(insn); break; }
-            setX(rd, a << shamt); break;
-          case 2: setX(rd, <i64>a < <i64>imm ? 1 : 0); break;
-          case 3: setX(rd, a < imm ? 1 : 0); break;
-          case 4: setX(rd, a ^ imm); break;
-          case 5: {
-            const f6 = insn >> 26;
-            if (f6 == 0) setX(rd, a >> shamt);
-            else if (f6 == 0x10) setX(rd, <u64>(<i64>a >> shamt));
-            else raiseIllegal(insn);
-            break;
-          }
-          case 6: setX(rd, a | imm); break;
-          case 7: setX(rd, a & imm); break;
-        }
-        break;
-      }
-      case 0x1b: { // OP-IMM-32
-        const a = <u32>getX(rs1);
-        const shamt = (insn >> 20) & 31;
-        const f7 = insn >> 25;
-        switch (f3) {
-          case 0: setX(rd, sext32(<u64>(a + <u32>(<i32>insn >> 20)))); break;
-          case 1:
-            if (f7 != 0) { raiseIllegal(insn); break; }
-            setX(rd, sext32(<u64>(a << shamt))); break;
-          case 5:
-            if (f7 == 0) setX(rd, sext32(<u64>(a >> shamt)));
-            else if (f7 == 0x20) setX(rd, <u64><i64>(<i32>a >> shamt));
-            else raiseIllegal(insn);
-            break;
-          default: raiseIllegal(insn);
-        }
-        break;
-      }
-      case 0x33: { // OP
-        const a = getX(rs1), b = getX(rs2);
-        const f7 = insn >> 25;
-        if (f7 == 0) {
-          switch (f3) {
-            case 0: setX(rd, a + b); break;
-            case 1: setX(rd, a << (b & 63)); break;
-            case 2: setX(rd, <i64>a < <i64>b ? 1 : 0); break;
-            case 3: setX(rd, a < b ? 1 : 0); break;
-            case 4: setX(rd, a ^ b); break;
-            case 5: setX(rd, a >> (b & 63)); break;
-            case 6: setX(rd, a | b); break;
-            case 7: setX(rd, a & b); break;
-          }
-        } else if (f7 == 0x20) {
-          if (f3 == 0) setX(rd, a - b);
-          else if (f3 == 5) setX(rd, <u64>(<i64>a >> (b & 63)));
-          else raiseIllegal(insn);
-        } else if (f7 == 1) {
-          switch (f3) {
-            case 0: setX(rd, a * b); break;
-            case 1: setX(rd, mulh(a, b)); break;
-            case 2: setX(rd, mulhsu(a, b)); break;
-            case 3: setX(rd, mulhu(a, b)); break;
-            case 4: setX(rd, <u64>div64(<i64>a, <i64>b)); break;
-            case 5: setX(rd, b == 0 ? 0xffffffffffffffff : a / b); break;
-            case 6: setX(rd, <u64>rem64(<i64>a, <i64>b)); break;
-            case 7: setX(rd, b == 0 ? a : a % b); break;
-          }
-        } else raiseIllegal(insn);
-        break;
-      }
-      case 0x3b: { // OP-32
-        const a = <u32>getX(rs1), b = <u32>getX(rs2);
-        const f7 = insn >> 25;
-        if (f7 == 0) {
-          if (f3 == 0) setX(rd, sext32(<u64>(a + b)));
-          else if (f3 == 1) setX(rd, sext32(<u64>(a << (b & 31))));
-          else if (f3 == 5) setX(rd, sext32(<u64>(a >> (b & 31))));
-          else raiseIllegal(insn);
-        } else if (f7 == 0x20) {
-          if (f3 == 0) setX(rd, sext32(<u64>(a - b)));
-          else if (f3 == 5) setX(rd, <u64><i64>(<i32>a >> (b & 31)));
-          else raiseIllegal(insn);
-        } else if (f7 == 1) {
-          switch (f3) {
-            case 0: setX(rd, sext32(<u64>(a * b))); break;
-            case 4: setX(rd, <u64><i64>div32(<i32>a, <i32>b)); break;
-            case 5: setX(rd, sext32(<u64>(b == 0 ? 0xffffffff : a / b))); break;
-            case 6: setX(rd, <u64><i64>rem32(<i32>a, <i32>b)); break;
-            case 7: setX(rd, sext32(<u64>(b == 0 ? a : a % b))); break;
-            default: raiseIllegal(insn);
-          }
-        } else raiseIllegal(insn);
-        break;
-      }
-      case 0x0f: // FENCE, FENCE.I: memory is coherent and there is no decoded-code cache yet
-        if (f3 > 1) raiseIllegal(insn);
-        break;
-      case 0x2f: execAtomic(insn, rd, rs1, rs2); break;
-      case 0x73: {
-        if (f3 == 0) {
-          execSystem(insn, rd, rs1);
-        } else if (f3 != 4) {
-          execCsr(insn, rd, rs1);
-        } else raiseIllegal(insn);
-        break;
-      }
-      case 0x07: case 0x27: case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
-        if ((CPU.mstatus & MSTATUS_FS) == 0) { raiseIllegal(insn); break; }
-        execFp(insn);
-        break;
-      default:
-        raiseIllegal(insn);
-    }
+    // CPU.pc holds the next pc, or a raised trap is pending.
     if (Trap.pending) {
       Trap.pending = false;
-      // A compressed instruction reports its own 16 bits as mtval when illegal.
       let tval = Trap.tval;
-      if (Trap.cause == CAUSE_ILLEGAL_INSTRUCTION && compressed) tval = <u64>(raw & 0xffff);
+      if (leave != LEAVE_FETCH && Trap.cause == CAUSE_ILLEGAL_INSTRUCTION && len(e) == 2) {
+        tval = <u64>(load<u32>(e) & 0xffff);
+      }
       takeTrap(Trap.cause, tval, pc);
+      base = CPU.instret - <u64>Fast.done; // the trapping instruction does not retire
     } else {
-      CPU.instret++;
+      base = CPU.instret + 1 - <u64>Fast.done; // a CSR write may have set instret
     }
+    Fast.pc = CPU.pc;
+    Fast.pageVa = Fast.pc + 0x1000; // privilege or translation may have changed
     if (Exit.stop) break;
   }
-  return done;
+  CPU.pc = Fast.pc;
+  CPU.instret = base + <u64>Fast.done;
+  return Fast.done;
 }

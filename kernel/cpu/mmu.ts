@@ -163,13 +163,13 @@ export function translate(va: u64, access: i32, priv: i32): u64 {
   const host = hostOf(pa & ~<u64>0xfff);
   if (host == 0) return;
   const e = table + ((<usize>((va >> 12) & TLB_MASK)) << 4);
-  store<u64>(e, va >> 12);
+  store<u64>(e, va & ~<u64>0xfff);
   store<u64>(e, <u64>host - (va & ~<u64>0xfff), 8);
 }
 
 // ---- Slow paths: TLB miss, device access, page-crossing access. --------------------------------
 
-function loadSlow(va: u64, size: i32): u64 {
+export function loadSlow(va: u64, size: i32): u64 {
   if (((va & 0xfff) + <u64>size) > 0x1000) {
     // Crosses a page: assemble from bytes, each translated on its own.
     let v: u64 = 0;
@@ -195,7 +195,7 @@ function loadSlow(va: u64, size: i32): u64 {
   return v;
 }
 
-function storeSlow(va: u64, v: u64, size: i32): void {
+export function storeSlow(va: u64, v: u64, size: i32): void {
   if (((va & 0xfff) + <u64>size) > 0x1000) {
     // Check every byte's page before writing any, so a fault leaves memory untouched.
     const last = va + <u64>size - 1;
@@ -225,20 +225,20 @@ function loadByte(va: u64): u64 {
 
 // ---- Fast paths. --------------------------------------------------------------------------------
 
-@inline function loadHit(va: u64, size: u64): usize {
+/**
+ * Host address of a naturally aligned load that hits the TLB, or 0. Keeping the low bits of va
+ * that must be zero in the compared value makes the tag test also test alignment, so an access
+ * that could cross a page goes to the slow path (which does misaligned accesses too).
+ */
+@inline export function loadHit(va: u64, size: u64): usize {
   const e = Mem.tlbLoad + ((<usize>((va >> 12) & TLB_MASK)) << 4);
-  if (load<u64>(e) == (va >> 12) && (va & 0xfff) <= 0x1000 - size) {
-    return <usize>(va + load<u64>(e, 8));
-  }
-  return 0;
+  return load<u64>(e) == (va & ~(0xfff ^ (size - 1))) ? <usize>(va + load<u64>(e, 8)) : 0;
 }
 
-@inline function storeHit(va: u64, size: u64): usize {
+/** Host address of a naturally aligned store that hits the TLB, or 0 (as loadHit). */
+@inline export function storeHit(va: u64, size: u64): usize {
   const e = Mem.tlbStore + ((<usize>((va >> 12) & TLB_MASK)) << 4);
-  if (load<u64>(e) == (va >> 12) && (va & 0xfff) <= 0x1000 - size) {
-    return <usize>(va + load<u64>(e, 8));
-  }
-  return 0;
+  return load<u64>(e) == (va & ~(0xfff ^ (size - 1))) ? <usize>(va + load<u64>(e, 8)) : 0;
 }
 
 @inline export function load8(va: u64): u64 {
@@ -300,10 +300,19 @@ function fetch16Slow(va: u64): u32 {
   return <u32>load<u16>(host);
 }
 
+/**
+ * The fetch-TLB entry of pc's page if it holds one and a 32-bit instruction at pc does not run
+ * past the page, else 0. The entry's addend (at +8) turns any pc on that page into a host address.
+ */
+@inline export function fetchEntry(pc: u64): usize {
+  const e = Mem.tlbFetch + ((<usize>((pc >> 12) & TLB_MASK)) << 4);
+  return load<u64>(e) == (pc & ~<u64>0xfff) && (pc & 0xfff) <= 0xffc ? e : 0;
+}
+
 /** Fetch the instruction at pc: a 32-bit word, or a 16-bit one in the low half. */
 @inline export function fetch(pc: u64): u32 {
   const e = Mem.tlbFetch + ((<usize>((pc >> 12) & TLB_MASK)) << 4);
-  if (load<u64>(e) == (pc >> 12) && (pc & 0xfff) <= 0xffc) {
+  if (load<u64>(e) == (pc & ~<u64>0xfff) && (pc & 0xfff) <= 0xffc) {
     return load<u32>(<usize>(pc + load<u64>(e, 8)));
   }
   return fetchSlow(pc);
@@ -315,7 +324,7 @@ function fetchSlow(pc: u64): u32 {
   if ((pc & 0xfff) != 0xffe) {
     // Same page: the first half filled the TLB entry.
     const e = Mem.tlbFetch + ((<usize>((pc >> 12) & TLB_MASK)) << 4);
-    if (load<u64>(e) == (pc >> 12)) return load<u32>(<usize>(pc + load<u64>(e, 8)));
+    if (load<u64>(e) == (pc & ~<u64>0xfff)) return load<u32>(<usize>(pc + load<u64>(e, 8)));
   }
   const hi = fetch16Slow(pc + 2);
   return lo | (hi << 16);

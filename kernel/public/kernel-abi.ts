@@ -21,13 +21,23 @@ export const VIRTIO_SLOT_STATE_SIZE: usize = 0x400;
 
 /**
  * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of
- * TLB_ENTRIES direct-mapped entries {tag: u64 = va >> 12, addend: u64 = host - va}.
+ * TLB_ENTRIES direct-mapped entries {tag: u64 = page-aligned va, or all ones when empty;
+ * addend: u64 = host - va}.
  */
 export const TLB_BASE: usize = 0x200000;
 export const TLB_ENTRIES: u32 = 1024;
 export const TLB_ENTRY_SIZE: u32 = 16;
 export const TLB_TABLE_SIZE: usize = 1024 * 16;
 export const TLB_HART_SIZE: usize = 9 * 1024 * 16;
+
+/**
+ * Decoded-instruction cache: DECODE_CACHE_ENTRIES direct-mapped 16-byte records, one per
+ * instruction halfword of host memory (index = host address / 2, modulo the entry count); see
+ * kernel/cpu/decode.ts. DECODE_SCRATCH holds the record of an instruction fetched uncached.
+ */
+export const DECODE_SCRATCH: usize = 0x3ffff0;
+export const DECODE_CACHE_BASE: usize = 0x400000;
+export const DECODE_CACHE_ENTRIES: u32 = 0x40000;
 
 /** Guest RAM starts here in linear memory and is contiguous. */
 export const GUEST_RAM_HOST_BASE: usize = 0x1000000;
@@ -38,5 +48,5 @@ export const EXIT_IDLE: i32 = 1; // every hart waits for an interrupt; `idleUnti
 export const EXIT_POWEROFF: i32 = 2; // finisher, SBI reset or HTIF: `exitCode()` holds the status
 export const EXIT_RESET: i32 = 3; // the guest asked for a reboot
 export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: `pendingNotify()` says which
-export const EXIT_CONSOLE: i32 = 5; // the UART transmit ring is full: drain it and call again
+export const EXIT_CONSOLE: i32 = 5; // UART output waits (ring full, or slice ran a while): drain it, call again
 export const EXIT_HYPERCALL: i32 = 6; // a paravirtual guest made a call the host serves; `exitCode()` is the hart
