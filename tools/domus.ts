@@ -4,12 +4,12 @@
 // (kernel, services, xend) in the background, and `domus xm ...` is the manual's xm.
 
 import { Command, InvalidArgumentError } from "commander";
-import { runCommand } from "./run.js";
 import { OPENSBI_FW_JUMP, UBOOT_SMODE } from "./debian-firmware.js";
 import { resolveHome } from "./lib/home.js";
-import { up } from "./supervisor/up.js";
-import { down } from "./supervisor/down.js";
-import { showStatus } from "./supervisor/show-status.js";
+
+// Each subcommand loads its modules when it runs: `domus run` starts a guest without paying for
+// the supervisor's and xend's code (a measurable part of the time to the first console line).
+const runCommand = async (opts: RunOptions): Promise<number> => (await import("./run.js")).runCommand(opts);
 
 function positiveInt(what: string) {
   return (value: string): number => {
@@ -60,6 +60,8 @@ program
   .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
   .action(async (opts: { home?: string }) => {
     const home = resolveHome(opts.home);
+    const { up } = await import("./supervisor/up.js");
+    const { showStatus } = await import("./supervisor/show-status.js");
     const result = await up(home, complain);
     if (result.code === 0) showStatus(home, false, say);
     process.exitCode = result.code;
@@ -70,6 +72,7 @@ program
   .description("stop the Domus host (services in reverse order; guests end with the kernel)")
   .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
   .action(async (opts: { home?: string }) => {
+    const { down } = await import("./supervisor/down.js");
     process.exitCode = await down(resolveHome(opts.home), say);
   });
 
@@ -78,7 +81,8 @@ program
   .description("show the supervisor and each service: pid, state, restarts, uptime")
   .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
   .option("--json", "print the status as JSON")
-  .action((opts: { home?: string; json?: boolean }) => {
+  .action(async (opts: { home?: string; json?: boolean }) => {
+    const { showStatus } = await import("./supervisor/show-status.js");
     process.exitCode = showStatus(resolveHome(opts.home), opts.json === true, say);
   });
 
