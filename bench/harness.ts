@@ -1,16 +1,24 @@
 // Shared benchmark machinery: timing a spawned emulator, repeating QEMU and Domus
-// side by side, and summarising with medians. Every benchmark file uses only this.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// side by side, summarising with medians, and a whole Domus host under a temporary
+// DOMUS_HOME for the benchmarks that need one. Every benchmark file uses only this.
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { homePaths } from '../tools/lib/home.js';
+import { readPid } from '../tools/supervisor/pidfile.js';
+import { readStatus } from '../tools/supervisor/status-file.js';
 
 /** Repo root: this file runs as dist/bench/harness.js. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The Domus CLI under test; env DOMUS_CLI points elsewhere (e.g. another worktree's build). */
 export const DOMUS_CLI = process.env.DOMUS_CLI || join(ROOT, 'dist', 'tools', 'domus.js');
 export const QEMU = 'qemu-system-riscv64';
+/** The xm CLI that goes with DOMUS_CLI. */
+export const XM_CLI = join(dirname(DOMUS_CLI), 'xm', 'main.js');
 
 /** Repetitions per side (env BENCH_RUNS, default 5): medians of few runs resist a noisy 2-core box. */
 export function benchRuns(): number {
@@ -67,14 +75,34 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+/** Temporary DOMUS_HOMEs of running hosts, removed if the harness is interrupted. */
+const liveHomes = new Set<string>();
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     for (const pid of live) killGroup(pid);
+    for (const home of liveHomes) rmSync(home, { recursive: true, force: true });
     process.exit(130);
   });
 }
 
 const tail = (s: string): string => s.slice(-400).replace(/\r/g, '');
+
+/**
+ * Spawns `command` as the leader of its own process group, so a kill also reaches anything
+ * it spawned itself; the group is killed if the harness is interrupted.
+ */
+function spawnGroup(command: Command): ChildProcessWithoutNullStreams {
+  const child = spawn(command.cmd, command.args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) {
+    live.add(pid);
+    child.on('close', () => live.delete(pid));
+  }
+  // Writes after the child dies would raise EPIPE; that is expected, not a failure.
+  child.stdin.on('error', () => {});
+  return child;
+}
 
 /**
  * Spawns `command` and times it: until `stopWhen` says so (then kills it), or without
@@ -84,10 +112,8 @@ const tail = (s: string): string => s.slice(-400).replace(/\r/g, '');
 export function timeProcess(command: Command, stopWhen?: StopWhen): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    // Own process group, so a kill also reaches anything the emulator spawned itself.
-    const child = spawn(command.cmd, command.args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawnGroup(command);
     const kill = (): void => killGroup(child.pid);
-    if (child.pid !== undefined) live.add(child.pid);
     let output = '';
     let stderr = '';
     let stoppedAt: number | undefined;
@@ -99,8 +125,6 @@ export function timeProcess(command: Command, stopWhen?: StopWhen): Promise<Time
       kill();
     }, timeoutMs());
 
-    // Writes after the child dies would raise EPIPE; that is expected, not a failure.
-    child.stdin.on('error', () => {});
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
       if (stoppedAt === undefined && stopWhen?.(output, child.stdin)) {
@@ -115,7 +139,6 @@ export function timeProcess(command: Command, stopWhen?: StopWhen): Promise<Time
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (child.pid !== undefined) live.delete(child.pid);
       if (failure) return reject(failure);
       if (stopWhen) {
         if (stoppedAt === undefined) {
@@ -128,10 +151,120 @@ export function timeProcess(command: Command, stopWhen?: StopWhen): Promise<Time
   });
 }
 
+/** A process left running (e.g. an idle guest) until stop(). */
+export interface Running {
+  readonly pid: number;
+  /** Kills its process group; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+/** Spawns `command` and resolves, leaving it running, once its stdout satisfies `ready`. */
+export function startProcess(command: Command, ready: (output: string) => boolean, limitMs = 30_000): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawnGroup(command);
+    const closed = new Promise<void>((r) => child.on('close', () => r()));
+    const stop = async (): Promise<void> => {
+      killGroup(child.pid);
+      await closed;
+    };
+    let output = '';
+    let isReady = false;
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      void stop();
+      reject(new Error(`${command.cmd}: ${why}; output ends: ${tail(output)}`));
+    };
+    const timer = setTimeout(() => fail(`not ready within ${limitMs} ms`), limitMs);
+    child.on('error', (e) => fail(`cannot run: ${e.message}`));
+    child.on('close', (code) => isReady || fail(`exited (${code}) before it was ready`));
+    child.stderr.resume();
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (isReady) return;
+      output += chunk;
+      if (ready(output)) {
+        isReady = true;
+        clearTimeout(timer);
+        resolve({ pid: child.pid!, stop });
+      }
+    });
+  });
+}
+
+const execFileP = promisify(execFile);
+
+/** `promise`, or a rejection naming `what` after `ms` (the timer does not keep the process alive). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms / 1000} s`)), ms).unref()),
+  ]);
+}
+
+/**
+ * A Domus host (`domus up`: supervisor, kernel, store, xend) under a fresh temporary
+ * DOMUS_HOME. The supervisor leads its own process group, which holds every service, so a
+ * failed `domus down` (or an interrupted benchmark) is cleaned up by killing that group.
+ */
+export class DomusHost {
+  private constructor(
+    readonly home: string,
+    private readonly supervisor: number,
+  ) {}
+
+  static async up(): Promise<DomusHost> {
+    const home = mkdtempSync(join(tmpdir(), 'domus-bench-'));
+    const supervisor = (): number | undefined => readPid(homePaths(home).supervisorPid);
+    try {
+      await execFileP(process.execPath, [DOMUS_CLI, 'up', '--home', home]);
+    } catch (e) {
+      killGroup(supervisor());
+      rmSync(home, { recursive: true, force: true });
+      throw new Error(`domus up --home ${home} failed: ${(e as { stdout?: string }).stdout ?? ''}${(e as Error).message}`);
+    }
+    const pid = supervisor()!;
+    live.add(pid);
+    liveHomes.add(home);
+    return new DomusHost(home, pid);
+  }
+
+  /** The pid of one of the host's services ("kernel", "store", "xend"). */
+  pid(service: string): number {
+    const s = readStatus(homePaths(this.home).supervisorStatus)?.services.find((x) => x.name === service);
+    if (!s?.pid) throw new Error(`no running ${service} in ${this.home}`);
+    return s.pid;
+  }
+
+  /** `xm --home HOME ...args` on this host. */
+  xm(args: string[]): Command {
+    return { cmd: process.execPath, args: [XM_CLI, '--home', this.home, ...args] };
+  }
+
+  /** `domus down`; whatever survives it is killed; the home is removed. */
+  async down(): Promise<void> {
+    try {
+      await execFileP(process.execPath, [DOMUS_CLI, 'down', '--home', this.home]);
+    } catch (e) {
+      progress(`  domus down --home ${this.home} failed (${(e as Error).message.trim()}); killing its process group`);
+    }
+    try {
+      process.kill(-this.supervisor, 0); // anything left in the group?
+      killGroup(this.supervisor);
+    } catch {
+      // All gone, as expected.
+    }
+    live.delete(this.supervisor);
+    liveHomes.delete(this.home);
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
 /** One measured run: its time, and a result that must agree across runs and emulators (e.g. a checksum). */
 export interface Sample {
+  /** The run's figure: milliseconds, or the case's `unit`. */
   ms: number;
   result?: string;
+  /** Further figures from the same run, by name, each reported as a row of its own (see Case.also). */
+  also?: Record<string, number>;
 }
 
 export interface Stats {
@@ -159,17 +292,29 @@ export interface Row {
   benchmark: string;
   qemu: SideResult;
   domus: SideResult;
+  /** What the figures count, if not wall-clock ms (e.g. "% CPU"). */
+  unit?: string;
   /** Set when the runs did not all produce the same result. */
   mismatch?: string;
+  /** A remark for the result column (e.g. what limited a scaling benchmark). */
+  note?: string;
 }
 
 export interface Case {
   /** Row label, e.g. "uboot-boot: OpenSBI + S-mode U-Boot to prompt". */
   benchmark: string;
-  qemu: Command;
+  /** The peer (QEMU or whatever stands in for it), or why there is none for this case. */
+  qemu: Command | string;
   domus: Command;
   /** Times one run of `command` (typically via timeProcess) and extracts its result. */
   measure: (command: Command) => Promise<Sample>;
+  /** What Sample.ms counts, if not wall-clock ms (e.g. "% CPU"). */
+  unit?: string;
+  /**
+   * Rows for the figures in Sample.also: name -> row label. A side whose samples lack a
+   * figure (typically the peer, which has only one) is shown with its main figure there.
+   */
+  also?: Record<string, string>;
 }
 
 const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -179,8 +324,16 @@ const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
  * first) so slow drifts in machine load hit both alike. A side stops at its first failure.
  */
 export async function compare(c: Case, runs = benchRuns()): Promise<Row> {
-  const sides = { qemu: new Side(c.qemu), domus: new Side(c.domus) };
+  return (await compareRows(c, runs))[0];
+}
+
+/** As compare, with one more row for each figure in Case.also (same runs, same peer). */
+export async function compareRows(c: Case, runs = benchRuns()): Promise<Row[]> {
+  // Without a peer, its side is a placeholder that is skipped, never run.
+  const sides = { qemu: new Side(typeof c.qemu === 'string' ? c.domus : c.qemu), domus: new Side(c.domus) };
+  if (typeof c.qemu === 'string') sides.qemu.skip(c.qemu);
   if (!existsSync(DOMUS_CLI)) sides.domus.skip(`${relative(ROOT, DOMUS_CLI)} not built`);
+  const unit = c.unit ?? 'ms';
 
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? (['qemu', 'domus'] as const) : (['domus', 'qemu'] as const);
@@ -190,7 +343,8 @@ export async function compare(c: Case, runs = benchRuns()): Promise<Row> {
       try {
         const s = await c.measure(side.command);
         side.samples.push(s);
-        progress(`  ${c.benchmark} [${name} ${i + 1}/${runs}] ${s.ms.toFixed(0)} ms${s.result ? ` ${s.result}` : ''}`);
+        const also = Object.entries(s.also ?? {}).map(([k, v]) => `, ${k} ${v.toFixed(1)}`);
+        progress(`  ${c.benchmark} [${name} ${i + 1}/${runs}] ${s.ms.toFixed(unit === 'ms' ? 0 : 2)} ${unit}${also.join('')}${s.result ? ` ${s.result}` : ''}`);
       } catch (e) {
         side.fail(e instanceof Error ? e.message : String(e));
         progress(`  ${c.benchmark} [${name} ${i + 1}/${runs}] FAILED: ${side.error}`);
@@ -198,13 +352,17 @@ export async function compare(c: Case, runs = benchRuns()): Promise<Row> {
     }
   }
 
-  const row: Row = { benchmark: c.benchmark, qemu: sides.qemu.result(), domus: sides.domus.result() };
+  const rows: Row[] = [{ benchmark: c.benchmark, qemu: sides.qemu.result(), domus: sides.domus.result() }];
+  for (const [key, label] of Object.entries(c.also ?? {})) {
+    rows.push({ benchmark: label, qemu: sides.qemu.result(key), domus: sides.domus.result(key) });
+  }
   // Both emulators must compute the same thing, or the timing comparison means nothing.
   const results = new Set([...sides.qemu.samples, ...sides.domus.samples].map((s) => s.result));
-  if (results.size > 1) {
-    row.mismatch = `results differ: ${[...results].join(' vs ')}`;
+  for (const row of rows) {
+    if (c.unit !== undefined) row.unit = c.unit;
+    if (results.size > 1) row.mismatch = `results differ: ${[...results].join(' vs ')}`;
   }
-  return row;
+  return rows;
 }
 
 class Side {
@@ -221,10 +379,11 @@ class Side {
   done(): boolean {
     return this.skipped !== undefined || this.error !== undefined;
   }
-  result(): SideResult {
+  /** The main figure, or with `key` the Sample.also figure of that name (falling back to the main one). */
+  result(key?: string): SideResult {
     if (this.skipped !== undefined) return { kind: 'skipped', reason: this.skipped };
     if (this.error !== undefined) return { kind: 'error', message: this.error };
-    const ms = this.samples.map((s) => s.ms);
+    const ms = this.samples.map((s) => (key === undefined ? s.ms : (s.also?.[key] ?? s.ms)));
     return { kind: 'ok', stats: stats(ms), result: this.samples[0]?.result };
   }
 }

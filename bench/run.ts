@@ -6,22 +6,31 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpubench } from './cpubench.js';
 import { benchRuns, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
+import { idleDomains } from './idle-domains.js';
 import { storeBench } from './store.js';
 import { ubootBoot } from './uboot-boot.js';
+import { xmCreateBench } from './xm-create.js';
 
 const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   'uboot-boot': ubootBoot,
   cpubench,
   store: storeBench,
+  'xm-create': xmCreateBench,
+  'idle-domains': idleDomains,
 };
 
 const START = '<!-- bench:results:start -->';
 const END = '<!-- bench:results:end -->';
 
-function cell(r: SideResult): string {
+/** Whole numbers, except below 10 where that would hide the figure (e.g. 0.35 % CPU, 4.2 ms). */
+function num(x: number): string {
+  return x.toFixed(x >= 10 ? 0 : x >= 1 ? 1 : 2);
+}
+
+function cell(r: SideResult, unit?: string): string {
   switch (r.kind) {
     case 'ok':
-      return `${r.stats.median.toFixed(0)} (${r.stats.min.toFixed(0)}–${r.stats.max.toFixed(0)})`;
+      return `${num(r.stats.median)}${unit ? ` ${unit}` : ''} (${num(r.stats.min)}–${num(r.stats.max)})`;
     case 'skipped':
       return `— (${r.reason})`;
     case 'error':
@@ -36,14 +45,14 @@ function ratio(row: Row): string {
 
 function table(rows: Row[], runs: number): string {
   const lines = [
-    `| benchmark | QEMU ms, median (min–max) | Domus ms, median (min–max) | Domus/QEMU | result |`,
+    `| benchmark | QEMU (peer), median (min–max) | Domus, median (min–max) | Domus/QEMU | result |`,
     `| --- | ---: | ---: | ---: | --- |`,
   ];
   for (const r of rows) {
-    const result = r.mismatch ?? (r.qemu.kind === 'ok' ? r.qemu.result : undefined) ?? '';
-    lines.push(`| ${r.benchmark} | ${cell(r.qemu)} | ${cell(r.domus)} | ${ratio(r)} | ${result} |`);
+    const result = r.mismatch ?? r.note ?? (r.qemu.kind === 'ok' ? r.qemu.result : undefined) ?? '';
+    lines.push(`| ${r.benchmark} | ${cell(r.qemu, r.unit)} | ${cell(r.domus, r.unit)} | ${ratio(r)} | ${result} |`);
   }
-  lines.push('', `${runs} run${runs === 1 ? '' : 's'} per side, interleaved; wall-clock ms from process start.`);
+  lines.push('', `${runs} run${runs === 1 ? '' : 's'} per side, interleaved; wall-clock ms from process start unless a cell names its unit.`);
   return lines.join('\n');
 }
 
