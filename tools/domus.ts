@@ -4,7 +4,6 @@
 // (kernel, services, xend) in the background, and `domus xm ...` is the manual's xm.
 
 import { Command, InvalidArgumentError } from "commander";
-import { OPENSBI_FW_JUMP, UBOOT_SMODE } from "./debian-firmware.js";
 import { resolveHome } from "./lib/home.js";
 
 // Each subcommand loads its modules when it runs: `domus run` starts a guest without paying for
@@ -47,11 +46,11 @@ program
 
 program
   .command("demo")
-  .description("boot the demo guest: OpenSBI and U-Boot from Debian, 256 MiB (Ctrl-A X quits)")
-  .action(async () => {
-    process.exitCode = await runCommand({
-      builder: "hvm", bios: OPENSBI_FW_JUMP, kernel: UBOOT_SMODE, memory: 256, smp: 1, drive: [],
-    });
+  .description("start a host with demo guests (U-Boot HVM, minios PV) and attach U-Boot's console (Ctrl-] detaches)")
+  .option("--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)")
+  .action(async (opts: { home?: string }) => {
+    const { demo } = await import("./demo.js");
+    process.exitCode = await demo(resolveHome(opts.home));
   });
 
 program
