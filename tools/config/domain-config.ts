@@ -15,6 +15,7 @@ import {
 } from "./domain.js";
 import { parsePci, formatPci, type PciAddress } from "./pci.js";
 import { readStartupFile, type Scalar } from "./startup-file.js";
+import { singleQuoted } from "./sxp.js";
 import { parseVfbEntry, formatVfbEntry, type VfbSpec } from "./vfb.js";
 import { parseVifEntry, formatVifEntry, type VifSpec } from "./vif.js";
 
@@ -77,24 +78,9 @@ function addEntry(
   }
 }
 
-/** Writes a string as a Python literal in single quotes, as the manual shows values. */
-function quote(text: string): string {
-  let out = "'";
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    if (c === "\\" || c === "'") out += `\\${c}`;
-    else if (c === "\n") out += "\\n";
-    else if (c === "\t") out += "\\t";
-    else if (c === "\r") out += "\\r";
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += c;
-  }
-  return `${out}'`;
-}
-
 /** Writes a DomainConfig as a startup file; parseDomainConfig reads it back to an equal value. */
 export function formatDomainConfig(config: DomainConfig): string {
-  const lines = domainScalars(config).map(([key, value]) => `${key} = ${typeof value === "number" ? value : quote(value)}`);
+  const lines = domainScalars(config).map(([key, value]) => `${key} = ${typeof value === "number" ? value : singleQuoted(value)}`);
   const entries: Record<ListKey, string[]> = {
     disk: config.disk.map(formatDiskEntry),
     vif: config.vif.map(formatVifEntry),
@@ -103,7 +89,7 @@ export function formatDomainConfig(config: DomainConfig): string {
   };
   for (const key of LIST_KEYS) {
     if (entries[key].length === 0) continue;
-    lines.push(`${key} = [`, ...entries[key].map((e) => `    ${quote(e)},`), "]");
+    lines.push(`${key} = [`, ...entries[key].map((e) => `    ${singleQuoted(e)},`), "]");
   }
   return `${lines.join("\n")}\n`;
 }

@@ -114,7 +114,14 @@ export function plain(node: SxpNode): Sxp {
 const BARE = /^[$%&*+,\-./0-9:=?@A-Z^_`a-z|~]+$/;
 
 function atom(text: string): string {
-  if (BARE.test(text)) return text;
+  return BARE.test(text) ? text : singleQuoted(text);
+}
+
+/**
+ * A string in single quotes with backslash escapes: read back the same by this SXP reader, by the
+ * startup-file reader, and by Python (the manual's config files are Python).
+ */
+export function singleQuoted(text: string): string {
   let out = "'";
   for (const c of text) {
     const code = c.charCodeAt(0);
