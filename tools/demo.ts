@@ -39,7 +39,12 @@ export async function demo(home: string): Promise<number> {
   const dir = join(home, "demo");
   mkdirSync(dir, { recursive: true });
   const xend = await XendClient.connect(home);
-  const running = new Set((await xend.list()).filter((d) => d.domid !== null).map((d) => d.name));
+  let running: Set<string>;
+  try {
+    running = new Set((await xend.list()).filter((d) => d.domid !== null).map((d) => d.name));
+  } finally {
+    xend.close();
+  }
   for (const [name, text] of Object.entries(demoConfigs())) {
     if (running.has(name)) continue;
     const file = join(dir, `${name}.cfg`);
