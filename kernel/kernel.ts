@@ -5,7 +5,7 @@ import {
   EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
 } from "./public/kernel-abi";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
-import { CPU, PRIV_M, saveHart, loadHart, hartBlock } from "./cpu/state";
+import { CPU, PRIV_M, saveHart, loadHart, hartBlock, hartStopped } from "./cpu/state";
 import { Trap, takeTrap, pendingInterrupt, wakeupPending, nextTimerDeadline } from "./cpu/trap";
 import { CAUSE_INTERRUPT } from "./cpu/bits";
 import { Mem, flushAllTlbs, onPrivilegeChange } from "./cpu/mmu";
@@ -75,6 +75,7 @@ function switchTo(h: i32): void {
 
 /** Let the current hart take a pending interrupt; returns false if it stays asleep in WFI. */
 function readyToRun(): bool {
+  if (hartStopped(CPU.hart)) return false;
   const irq = pendingInterrupt();
   if (irq >= 0) {
     takeTrap(CAUSE_INTERRUPT | <u64>irq, 0, CPU.pc);

@@ -17,6 +17,12 @@ describe("a paravirtual guest", () => {
     expect(guest.text).toBe("hello from a paravirtual guest\n");
   });
 
+  it("starts and stops its second vCPU through SBI HSM", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "--smp", "2", "-m", "16", "--kernel", probe("probe_pv_hsm")]);
+    expect(await guest.exitCode()).toBe(0);
+    expect(guest.text).toBe("hsm ok\n");
+  });
+
   it("needs a kernel", async () => {
     guest = GuestConsole.domus(["--builder", "linux", "-m", "16"]);
     expect(await guest.exitCode()).toBe(1);

@@ -2,7 +2,7 @@
 // the host serves). A PV domain has no M-mode firmware: its kernel starts in S-mode, every
 // exception and interrupt it can take is delegated to it, and its ecalls come to the hypervisor.
 
-import { CPU, PRIV_S, saveHart, loadHart, hartBlock } from "./state";
+import { CPU, PRIV_S, saveHart, loadHart, hartBlock, setHartStopped } from "./state";
 import { DELEGABLE_EXCEPTIONS, S_INTERRUPTS, MENVCFG_STCE, CAUSE_SUPERVISOR_ECALL } from "./bits";
 import { onPrivilegeChange } from "./mmu";
 import { pvReset } from "./sbi";
@@ -26,9 +26,9 @@ export function startPv(harts: i32, entry: f64, dtb: f64, startInfo: f64, shared
     store<u64>(CPU.xr + (A0 << 3), <u64>h);
     store<u64>(CPU.xr + (A1 << 3), <u64>dtb);
     store<u64>(CPU.xr + (A2 << 3), <u64>startInfo);
-    // Secondary vCPUs wait with every interrupt disabled until started through SBI HSM.
-    CPU.waiting = h != 0;
     saveHart();
+    // Secondary vCPUs stay stopped until the guest starts them through SBI HSM.
+    setHartStopped(h, h != 0);
   }
   loadHart(0);
   onPrivilegeChange();

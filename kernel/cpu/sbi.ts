@@ -3,10 +3,10 @@
 // fences, reset) is served here; Domus hypercalls and anything that involves other domains end
 // the slice (EXIT_HYPERCALL) for the host, which writes a0/a1 before the hart runs on.
 
-import { CPU, getX, setX, raiseSavedMip } from "./state";
-import { MIP_SSIP, MIP_SEIP, MENVCFG_STCE } from "./bits";
+import { CPU, PRIV_S, getX, setX, raiseSavedMip, saveHart, loadHart, hartStopped, setHartStopped } from "./state";
+import { MIP_SSIP, MIP_SEIP, MENVCFG_STCE, MSTATUS_SIE } from "./bits";
 import { flushAllTlbs, isRam, ramHost } from "./mmu";
-import { requestExit } from "./exit";
+import { requestExit, endBurst } from "./exit";
 import { consoleOut, uartPop } from "../devices/uart";
 import { EXIT_HYPERCALL, EXIT_POWEROFF, EXIT_RESET } from "../public/kernel-abi";
 import { SBI_EXT_DOMUS } from "../public/xen/hypercall";
@@ -28,7 +28,9 @@ const SBI_ERR_NOT_SUPPORTED: i64 = -2;
 const SBI_ERR_INVALID_PARAM: i64 = -3;
 const SBI_SPEC_VERSION: u64 = 2 << 24; // SBI 2.0
 const SBI_IMPL_ID_DOMUS: u64 = 0x446f6d; // "Dom"
+const SBI_ERR_ALREADY_AVAILABLE: i64 = -6;
 const HSM_STARTED: u64 = 0;
+const HSM_STOPPED: u64 = 1;
 
 const A0: u32 = 10;
 const A1: u32 = 11;
@@ -80,6 +82,37 @@ function forEachHart(mask: u64, base: u64, f: (h: i32) => void): bool {
 function raiseSsip(h: i32): void {
   if (h == CPU.hart) CPU.mip |= MIP_SSIP;
   else raiseSavedMip(h, MIP_SSIP);
+}
+
+/**
+ * SBI HSM: start a stopped vCPU at `addr` in S-mode (a0 = its id, a1 = opaque, satp and
+ * interrupts off), stop the calling vCPU, or report a vCPU's state.
+ */
+function hsm(fid: u64, hart: u64, addr: u64, opaque: u64): void {
+  if (fid == 1) { // hart_stop: does not return
+    setHartStopped(CPU.hart, true);
+    endBurst();
+    return;
+  }
+  if (fid != 0 && fid != 2) { ret(SBI_ERR_NOT_SUPPORTED, 0); return; }
+  if (hart >= <u64>Pv.harts) { ret(SBI_ERR_INVALID_PARAM, 0); return; }
+  const h = <i32>hart;
+  if (fid == 2) { ret(SBI_SUCCESS, hartStopped(h) ? HSM_STOPPED : HSM_STARTED); return; }
+  if (!hartStopped(h)) { ret(SBI_ERR_ALREADY_AVAILABLE, 0); return; }
+  ret(SBI_SUCCESS, 0); // the caller's a0/a1, before its registers are swapped out
+  const current = CPU.hart;
+  saveHart();
+  loadHart(h);
+  CPU.pc = addr;
+  CPU.priv = PRIV_S;
+  CPU.satp = 0;
+  CPU.mstatus &= ~MSTATUS_SIE;
+  CPU.waiting = false;
+  setX(A0, hart);
+  setX(A1, opaque);
+  saveHart();
+  loadHart(current);
+  setHartStopped(h, false);
 }
 
 /** Serve the ecall the current S-mode hart just made (its pc already points past it). */
@@ -135,8 +168,8 @@ export function sbiCall(): void {
   } else if (eid == EXT_RFENCE) {
     ret(forEachHart(a0, a1, flushAllTlbs) ? SBI_SUCCESS : SBI_ERR_INVALID_PARAM, 0);
     return;
-  } else if (eid == EXT_HSM && fid == 2) {
-    ret(a0 < <u64>Pv.harts ? SBI_SUCCESS : SBI_ERR_INVALID_PARAM, HSM_STARTED);
+  } else if (eid == EXT_HSM) {
+    hsm(fid, a0, a1, getX(A2));
     return;
   } else if (eid == EXT_SRST && fid == 0) {
     const type = <u32>a0;

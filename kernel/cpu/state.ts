@@ -57,6 +57,7 @@ export const S_X0_SINK = 1016;
 export const S_PMP = 1024; // pmpcfg (8 x u64) then pmpaddr (64 x u64)
 export const S_LINES = 2048; // device interrupt lines (u64), written by CLINT and PLIC
 export const S_MTIMECMP = 2056; // the CLINT's compare register for this hart
+const S_STOPPED = 2064; // i32: the hart is stopped (SBI HSM): it runs and takes interrupts no more
 
 export function hartBlock(h: i32): usize {
   return HART_STATE_BASE + <usize>h * HART_STATE_SIZE;
@@ -168,4 +169,12 @@ export function loadHart(h: i32): void {
 export function raiseSavedMip(h: i32, bits: u64): void {
   const p = hartBlock(h) + S_CSR + 32;
   store<u64>(p, load<u64>(p) | bits);
+}
+
+@inline export function hartStopped(h: i32): bool {
+  return load<i32>(hartBlock(h) + S_STOPPED) != 0;
+}
+
+export function setHartStopped(h: i32, stopped: bool): void {
+  store<i32>(hartBlock(h) + S_STOPPED, stopped ? 1 : 0);
 }
