@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ConfigError } from "./config-error.js";
+import { configErrorOf } from "./config-error-of.js";
 import { parseDomainConfig, formatDomainConfig } from "./domain-config.js";
 import { KEYMAPS } from "./keymap.js";
 
@@ -11,15 +12,7 @@ function parse(text: string) {
   return parseDomainConfig(text, F);
 }
 
-function error(text: string): ConfigError {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("no error");
-}
+const error = (text: string): ConfigError => configErrorOf(parse, text);
 
 describe("startup files: the manual's examples", () => {
   it("reads the disk of Table 6.1, with its list closed on a later line as printed (line 1104)", () => {

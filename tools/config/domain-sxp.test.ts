@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ConfigError } from "./config-error.js";
+import { configErrorOf } from "./config-error-of.js";
 import { parseDomainConfig } from "./domain-config.js";
 import { parseDomainSxp, formatDomainSxp } from "./domain-sxp.js";
 
@@ -8,15 +9,7 @@ const F = "vm.sxp";
 const parse = (text: string) => parseDomainSxp(text, F);
 const HEAD = "(domain (name vm1) (bootloader /usr/bin/pygrub)\n";
 
-function error(text: string): ConfigError {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("no error");
-}
+const error = (text: string): ConfigError => configErrorOf(parse, text);
 
 describe("domain SXP: the manual's examples", () => {
   it("reads the xm list -l output of §4.3 (lines 613-618), dropping the running domain's state", () => {

@@ -4,20 +4,13 @@ import { mkdtemp, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "./config-error.js";
+import { configErrorOf } from "./config-error-of.js";
 import { parseXendConfig, readXendConfig, XEND_DEFAULTS } from "./xend-config.js";
 
 const F = "/home/u/.domus/xend-config.sxp";
 const parse = (text: string) => parseXendConfig(text, F);
 
-function error(text: string): ConfigError {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("no error");
-}
+const error = (text: string): ConfigError => configErrorOf(parse, text);
 
 describe("xend-config.sxp", () => {
   it("takes the manual's defaults when a setting is absent", () => {
