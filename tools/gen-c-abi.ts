@@ -11,6 +11,8 @@ import * as startInfo from "../kernel/public/xen/start-info.js";
 import * as sharedInfo from "../kernel/public/xen/shared-info.js";
 import * as consoleRing from "../kernel/public/xen/console-ring.js";
 import * as grantTable from "../kernel/public/xen/grant-table.js";
+import * as xenstoreRing from "../kernel/public/xen/xenstore-ring.js";
+import * as xsWire from "../kernel/public/xs-wire.js";
 
 const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/board.ts", board],
@@ -19,6 +21,8 @@ const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/xen/shared-info.ts", sharedInfo],
   ["kernel/public/xen/console-ring.ts", consoleRing],
   ["kernel/public/xen/grant-table.ts", grantTable],
+  ["kernel/public/xen/xenstore-ring.ts", xenstoreRing],
+  ["kernel/public/xs-wire.ts", xsWire],
 ];
 
 export const HEADER_PATH = "guests/include/domus-abi.h";

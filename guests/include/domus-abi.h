@@ -146,4 +146,53 @@
 #define GTF_type_mask 3
 #define GTF_writing 0x10
 
+/* kernel/public/xen/xenstore-ring.ts */
+#define XENSTORE_CONNECTED 0
+#define XENSTORE_RECONNECT 1
+#define XENSTORE_RING_SIZE 0x400
+#define XENSTORE_SERVER_FEATURE_RECONNECTION 1
+#define XS_RING_CONNECTION 0x814
+#define XS_RING_ERROR 0x818
+#define XS_RING_REQ 0
+#define XS_RING_REQ_CONS 0x800
+#define XS_RING_REQ_PROD 0x804
+#define XS_RING_RSP 0x400
+#define XS_RING_RSP_CONS 0x808
+#define XS_RING_RSP_PROD 0x80c
+#define XS_RING_SERVER_FEATURES 0x810
+
+/* kernel/public/xs-wire.ts */
+#define XENSTORE_ABS_PATH_MAX 0xc00
+#define XENSTORE_PAYLOAD_MAX 0x1000
+#define XENSTORE_REL_PATH_MAX 0x800
+#define XS_CONTROL 0
+#define XS_DIRECTORY 1
+#define XS_DIRECTORY_PART 0x16
+#define XS_ERROR 0x10
+#define XS_GET_DOMAIN_PATH 0xa
+#define XS_GET_PERMS 3
+#define XS_HDR_LEN 0xc
+#define XS_HDR_REQ_ID 4
+#define XS_HDR_TX_ID 8
+#define XS_HDR_TYPE 0
+#define XS_HEADER_SIZE 0x10
+#define XS_INTRODUCE 8
+#define XS_INVALID 0xffff
+#define XS_IS_DOMAIN_INTRODUCED 0x11
+#define XS_MKDIR 0xc
+#define XS_OK "OK"
+#define XS_READ 2
+#define XS_RELEASE 9
+#define XS_RESET_WATCHES 0x15
+#define XS_RESUME 0x12
+#define XS_RM 0xd
+#define XS_SET_PERMS 0xe
+#define XS_SET_TARGET 0x13
+#define XS_TRANSACTION_END 7
+#define XS_TRANSACTION_START 6
+#define XS_UNWATCH 5
+#define XS_WATCH 4
+#define XS_WATCH_EVENT 0xf
+#define XS_WRITE 0xb
+
 #endif

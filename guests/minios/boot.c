@@ -40,6 +40,7 @@ const char *boot_read(uint64_t vcpu, const void *dtb, volatile uint8_t *start_in
     b->start_info = start_info;
     b->shared_info = (volatile uint8_t *)(uintptr_t)SI(uint64_t, SI_SHARED_INFO);
     b->console_ring = (volatile uint8_t *)(uintptr_t)(SI(uint64_t, SI_CONSOLE_MFN) << PAGE_SHIFT);
+    b->store_ring = (volatile uint8_t *)(uintptr_t)(SI(uint64_t, SI_STORE_MFN) << PAGE_SHIFT);
     b->console_port = SI(uint32_t, SI_CONSOLE_EVTCHN);
     b->store_port = SI(uint32_t, SI_STORE_EVTCHN);
     b->nr_pages = SI(uint64_t, SI_NR_PAGES);

@@ -9,6 +9,7 @@ struct boot_info {
     volatile uint8_t *start_info;
     volatile uint8_t *shared_info;
     volatile uint8_t *console_ring;
+    volatile uint8_t *store_ring;
     uint32_t console_port, store_port;
     uint64_t nr_pages;
     const char *cmdline;

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "sched.h"
 #include "timer.h"
+#include "xenstore.h"
 
 #define MiB (1024 * 1024)
 /* Long enough for a slow backend, short enough that a dead one does not hold up a shutdown. */
@@ -46,6 +47,42 @@ __attribute__((noreturn)) static void run_echo(const struct boot_info *b) {
             console_write(out, m);
         }
         while (!events_take(b->console_port)) sched_wait();
+    }
+}
+
+static bool same(const char *a, const char *b) {
+    while (*a != '\0' && *a == *b) a++, b++;
+    return *a == *b;
+}
+
+/* Its own keys through the store, by relative paths (below /local/domain/<domid>): write and
+ * read back data/hello, then report every value data/poke takes. */
+__attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
+    char value[128], path[128], token[32];
+    xs_init(b->store_ring, b->store_port);
+    if (xs_read("domid", value, sizeof value) < 0) {
+        printk("minios: xenstore FAILED: read domid: %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
+    printk("minios: xenstore domid %s\n", value);
+    if (xs_write("data/hello", "world") < 0) {
+        printk("minios: xenstore FAILED: write data/hello: %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
+    if (xs_read("data/hello", value, sizeof value) < 0 || !same(value, "world")) {
+        printk("minios: xenstore FAILED: read data/hello: %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
+    if (xs_watch("data/poke", "poke") < 0) {
+        printk("minios: xenstore FAILED: watch data/poke: %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
+    printk("minios: xenstore ok\n");
+    for (;;) {
+        xs_next_event(path, sizeof path, token, sizeof token);
+        /* The first event comes at once (the watch's registration); the node may not exist. */
+        if (!same(token, "poke") || xs_read("data/poke", value, sizeof value) < 0) continue;
+        printk("minios: watch data/poke = %s\n", value);
     }
 }
 
@@ -93,6 +130,8 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
         stop(exchange_server(&b, &o) == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
     case MODE_CLIENT:
         stop(exchange_client(&b, &o) == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    case MODE_XENSTORE:
+        run_xenstore(&b);
     case MODE_FAULT:
         /* An illegal instruction, so tests can see the fatal-trap report and the crash. */
         __asm__ volatile("unimp");

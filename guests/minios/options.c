@@ -8,6 +8,7 @@
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
     [MODE_REBOOT] = "reboot", [MODE_SERVER] = "server", [MODE_CLIENT] = "client", [MODE_FAULT] = "fault",
+    [MODE_XENSTORE] = "xenstore",
 };
 #define NMODES (sizeof MODES / sizeof MODES[0])
 
@@ -55,7 +56,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
                 return 0;
             }
         }
-        *why = "mode must be idle, echo, exit, reboot, server, client or fault";
+        *why = "mode must be idle, echo, exit, reboot, server, client, fault or xenstore";
         return -1;
     }
     if (key_is(w, end, "tick", &v)) {

@@ -7,6 +7,7 @@ import { totalmem } from "node:os";
 import { Machine, MachineError } from "./machine.js";
 import { Domain } from "./domain.js";
 import { CreditScheduler } from "./credit-scheduler.js";
+import { XenstoreRing } from "./pv/xenstore-ring.js";
 import { VirtioBlk } from "../../services/blk/virtio-blk.js";
 import { openRawImage } from "../../services/blk/raw-image.js";
 import {
@@ -27,6 +28,11 @@ export interface HypervisorEvents {
   domain(domid: number, state: DomainState, reason?: ShutdownReason): void;
 }
 
+export interface HypervisorOptions {
+  /** The store's socket for guests' rings (DOMUS_HOME/run/xenstored/domains.sock); none: PV guests get no xenstore. */
+  readonly storeSocket?: string;
+}
+
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
   private readonly sched = new CreditScheduler(() => this.domains.values());
@@ -34,7 +40,11 @@ export class Hypervisor {
   private wake: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly events: HypervisorEvents, private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly events: HypervisorEvents,
+    private readonly log: (msg: string) => void,
+    private readonly options: HypervisorOptions = {},
+  ) {}
 
   info(): HostInfo {
     const total = Math.floor(totalmem() / MiB);
@@ -89,6 +99,11 @@ export class Hypervisor {
     } catch (e) {
       for (const o of opened) o.close();
       throw new HypervisorError(`domain "${spec.name}": ${(e as Error).message}`);
+    }
+    const pv = machine.pv;
+    if (pv !== undefined && this.options.storeSocket !== undefined) {
+      // Connected lazily, when the guest first notifies its store port.
+      pv.storeRing = new XenstoreRing(pv, spec.name, this.options.storeSocket, (msg) => this.log(`domain ${domid}: ${msg}`));
     }
     const d = new Domain(domid, spec, machine);
     machine.onConsole = (bytes) => {

@@ -25,7 +25,7 @@ let server: KernelServer | undefined;
 const hv = new Hypervisor({
   console: (domid, data) => server?.publish({ event: "console", domid, data }),
   domain: (domid, state, reason) => server?.publish({ event: "domain", domid, state, ...(reason ? { reason } : {}) }),
-}, log);
+}, log, { storeSocket: join(home, "run", "xenstored", "domains.sock") });
 server = new KernelServer(hv, log);
 
 mkdirSync(join(home, "run"), { recursive: true });

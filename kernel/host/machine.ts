@@ -258,6 +258,7 @@ export class Machine {
   /** Release what the machine holds outside its memory (disk images). */
   close(): void {
     this.stop();
+    this.pv?.storeRing?.close();
     for (const dev of this.config.virtio ?? []) dev.close?.();
   }
 

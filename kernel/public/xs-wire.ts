@@ -1,6 +1,7 @@
 // The xenstore wire protocol, as Xen defines it in xen/include/public/io/xs_wire.h; meanings
-// are in Xen's docs/misc/xenstore.txt. The store (services/store), its clients and, later, the
-// guests' xenstore rings all use these numbers, so they live here with the rest of the ABI.
+// are in Xen's docs/misc/xenstore.txt. The store (services/store), its clients, the kernel's
+// ring relay and C guests (through guests/include/domus-abi.h) all use these numbers, so they
+// live here with the rest of the ABI.
 
 /** Message types (`enum xsd_sockmsg_type`); 20 was XS_RESTRICT, since removed. */
 export const XS_CONTROL: u32 = 0; // once XS_DEBUG

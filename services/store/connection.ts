@@ -1,4 +1,4 @@
-// One client of the store: a Unix socket connection now, a guest's xenstore ring later. The
+// One client of the store: a tool on the Unix socket, or a guest whose ring the kernel relays. The
 // transport moves bytes; the connection cuts them into messages, keeps the client's watches
 // and transactions, and stops reading while too many replies wait for the client.
 

@@ -2,7 +2,8 @@
 // into the tree and the journal, and watch events. A reply or event waits until the journal
 // has on disk every change it may show (a write's own, or one that a read saw), so nothing a
 // client saw is lost in a crash; replies that show only durable data leave at once.
-// Transports (the Unix socket, later guests' rings) hand bytes to a Connection from connect().
+// Transports (the Unix socket, the kernel's relays of guests' rings) hand bytes to a Connection
+// from connect().
 
 import {
   XENSTORE_PAYLOAD_MAX, XS_CONTROL, XS_DIRECTORY, XS_DIRECTORY_PART, XS_ERROR, XS_GET_DOMAIN_PATH,
@@ -21,7 +22,7 @@ import { XsError } from "./error.js";
 import { Journal } from "./journal.js";
 import * as nodes from "./nodes.js";
 import { canonicalize, domainPath, isSpecial } from "./path.js";
-import { formatPerm, parsePerm } from "./perms.js";
+import { formatPerm, parsePerm, PERM_NONE, PERM_READ } from "./perms.js";
 import { XEN_DEFAULT_QUOTAS, type Quotas } from "./quota.js";
 import { Transaction } from "./transaction.js";
 import type { Tree } from "./tree.js";
@@ -341,6 +342,30 @@ export class Store implements ConnectionHost {
     return ok();
   }
 
+  /**
+   * A guest's ring is being served (the kernel process's domain socket, domain-socket.ts): what
+   * Xen's toolstack and INTRODUCE do together. The first time, its home gets the toolstack's
+   * layout and @introduceDomain fires; again (a relay reconnecting) changes nothing.
+   */
+  introduceDomain(domid: number, info: DomainInfo, name: string): void {
+    const changes = new Changes(this.tree);
+    if (!this.tree.get(domainPath(domid))) homeLayout(changes, domid, name);
+    const isNew = this.domains.introduce(domid, info);
+    if (isNew) changes.triggers.push(this.specialTrigger("@introduceDomain"));
+    this.commit(changes, isNew ? [{ domid, info: this.domains.get(domid)! }] : []);
+  }
+
+  /** The guest is gone: RELEASE, and its home removed (libxl's job on destroy). */
+  releaseDomain(domid: number): void {
+    if (!this.domains.get(domid)) return;
+    const req: Request = { batch: 0, after: [] };
+    this.release(domid, req);
+    const changes = new Changes(this.tree);
+    const home = this.tree.get(domainPath(domid));
+    if (home) nodes.removeTree(changes, domainPath(domid), home);
+    this.commit(changes, []);
+  }
+
   private setTarget(domid: number, target: number, req: Request): Buffer {
     this.domains.setTarget(domid, target);
     req.batch = this.commit(new Changes(this.tree), [{ domid, info: this.domains.get(domid)! }]);
@@ -387,6 +412,28 @@ export class Store implements ConnectionHost {
     if (this.journal.wantsCompaction(this.compactBytes)) {
       this.journal.compact(encodeSnapshot(this.tree, this.domains));
     }
+  }
+}
+
+/**
+ * The home libxl creates for a guest (libxl__domain_make): /local/domain/<id> with `domid` and
+ * `name`, read-only to the guest; `data`, `control/shutdown` and the other places a guest writes,
+ * owned by it.
+ */
+function homeLayout(changes: Changes, domid: number, name: string): void {
+  const home = domainPath(domid);
+  const ctx: nodes.NodeContext = { caller: { domid: 0, privileged: true, target: undefined }, changes, quotas: undefined };
+  const readOnly = [{ id: 0, access: PERM_NONE }, { id: domid, access: PERM_READ }];
+  const guests = [{ id: domid, access: PERM_NONE }];
+  const layout: [string, string, typeof readOnly][] = [
+    ["", "", readOnly], ["/domid", String(domid), readOnly], ["/name", name, readOnly],
+    ["/device", "", readOnly], ["/control", "", readOnly], ["/control/shutdown", "", guests],
+    ["/data", "", guests], ["/drivers", "", guests], ["/feature", "", guests], ["/attr", "", guests],
+    ["/error", "", guests],
+  ];
+  for (const [rel, value, perms] of layout) {
+    nodes.write(ctx, home + rel, Buffer.from(value));
+    nodes.setPerms(ctx, home + rel, perms);
   }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The store process: `node dist/services/store/main.js [--home DIR]`. Serves xenstore on
-// DIR/run/xenstored/socket and keeps its database in DIR/store; logs to stderr; SIGTERM or
+// DIR/run/xenstored/socket (and guests' rings, relayed by the kernel process, on
+// DIR/run/xenstored/domains.sock) and keeps its database in DIR/store; logs to stderr; SIGTERM or
 // SIGINT stop it cleanly (every acknowledged write is on disk at any time anyway).
 
 import { Command, InvalidArgumentError } from "commander";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { Store } from "./core.js";
 import { parseQuota, type Quotas } from "./quota.js";
 import { listenSocket } from "./socket.js";
+import { listenDomainSocket } from "./domain-socket.js";
 
 function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} store: ${msg}\n`);
@@ -54,9 +56,12 @@ async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
   const home = opts.home ?? process.env.DOMUS_HOME ?? join(homedir(), ".domus");
   const store = Store.open({ dir: join(home, "store"), quotas: opts.quota, compactBytes: opts.compactBytes, log });
+  // The domain socket first: the supervisor takes the tools' socket as the sign the store is up.
+  const domainsPath = join(home, "run", "xenstored", "domains.sock");
+  const domainServer = await listenDomainSocket(store, domainsPath);
   const socketPath = join(home, "run", "xenstored", "socket");
   const server = await listenSocket(store, socketPath);
-  log(`listening on ${socketPath} (pid ${process.pid})`);
+  log(`listening on ${socketPath} and ${domainsPath} (pid ${process.pid})`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
     stopping = true;
     log(`${signal}: stopping`);
     server.close();
+    domainServer.close();
     void store.close().then(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));

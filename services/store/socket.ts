@@ -7,9 +7,12 @@ import { dirname } from "node:path";
 import type { Connection, Transport } from "./connection.js";
 import type { Store } from "./core.js";
 
-class SocketTransport implements Transport {
+/** A connection on a Unix socket (also the kernel's ring relays: services/store/domain-socket.ts). */
+export class SocketTransport implements Transport {
   queued = 0;
   conn: Connection | undefined;
+  /** The store ended the connection (a client breaking the protocol), not the peer. */
+  closedByStore = false;
   private corked = false;
 
   constructor(private readonly socket: Socket) {}
@@ -40,6 +43,7 @@ class SocketTransport implements Transport {
   }
 
   close(): void {
+    this.closedByStore = true;
     this.socket.destroy();
   }
 }

@@ -1,4 +1,4 @@
-// Framing of xenstore messages on a byte stream (a socket now, a guest's ring later): the
+// Framing of xenstore messages on a byte stream (a socket, or a guest's ring relayed): the
 // 16-byte header, the payload limit, and the NUL-terminated strings payloads are made of.
 
 import {

@@ -11,7 +11,7 @@ export type Port =
   | { readonly kind: "unbound"; readonly remoteDom: number }
   | { readonly kind: "interdomain"; readonly remoteDom: number; readonly remotePort: number }
   | { readonly kind: "virq"; readonly virq: number; readonly vcpu: number }
-  /** Served by the host itself (the console backend, later the store). */
+  /** Served by the host itself (the console backend, the relay to the store). */
   | { readonly kind: "host"; readonly service: "console" | "store" };
 
 export class EventChannels {

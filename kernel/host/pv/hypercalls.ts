@@ -158,6 +158,7 @@ function eventChannelOp(c: HypercallContext): number {
       if (p === undefined) return -XEN_EINVAL;
       if (p.kind === "interdomain") c.lookup(p.remoteDom)?.deliver(p.remotePort);
       else if (p.kind === "host" && p.service === "console") c.dom.drainConsole();
+      else if (p.kind === "host" && p.service === "store") c.dom.storeRing?.notify();
       return 0;
     }
     case EVTCHNOP_close: {

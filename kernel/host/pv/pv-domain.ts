@@ -1,10 +1,12 @@
 // The hypervisor's side of one paravirtual domain: its special pages, event channels and grant
-// table, and the console backend (what Xen's xenconsoled does for a domU's console ring).
+// table, the console backend (what Xen's xenconsoled does for a domU's console ring), and the
+// relay of its xenstore ring to the store (xenstore-ring.ts), when the host has a store.
 
 import type { GuestMemory } from "../guest-memory.js";
 import { EventChannels } from "./event-channels.js";
 import type { GrantingDomain } from "./grant-table.js";
 import type { PvLayout } from "./pv-layout.js";
+import type { XenstoreRing } from "./xenstore-ring.js";
 import {
   XENCONS_IN, XENCONS_IN_CONS, XENCONS_IN_PROD, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_CONS,
   XENCONS_OUT_PROD, XENCONS_OUT_SIZE,
@@ -21,6 +23,8 @@ export class PvDomain implements GrantingDomain {
   readonly evtchn: EventChannels;
   readonly consolePort: number;
   readonly storePort: number;
+  /** Relays the xenstore ring to the store; none on a host without one (e.g. `domus run`). */
+  storeRing: XenstoreRing | undefined;
 
   constructor(
     readonly domid: number,

@@ -1,0 +1,194 @@
+/* The xenstore client: the byte rings of struct xenstore_domain_interface, and messages on
+ * them. The kernel relays both rings to the store; this side produces into `req`, consumes
+ * from `rsp`, and notifies the store port after each, so the relay looks again (it may be
+ * holding replies that did not fit). */
+#include <stdbool.h>
+#include "../include/domus-abi.h"
+#include "arch.h"
+#include "events.h"
+#include "ring.h"
+#include "sched.h"
+#include "xenstore.h"
+
+static volatile uint8_t *ring;
+static uint32_t port;
+static uint32_t next_req_id = 1;
+static const char *error = "";
+static char error_name[16];
+
+#define RING32(off) (*(volatile uint32_t *)(ring + (off)))
+
+/* Events kept while waiting for a reply; more than this are dropped (a watcher reads the
+ * value again on the next event anyway). */
+#define MAX_EVENTS 8
+static struct { uint8_t payload[256]; uint32_t len; } events[MAX_EVENTS];
+static unsigned events_head, events_count;
+
+/* One message in: the header and up to XENSTORE_PAYLOAD_MAX bytes (+1 for a NUL). */
+static uint8_t header[XS_HEADER_SIZE];
+static uint8_t payload[XENSTORE_PAYLOAD_MAX + 1];
+
+static size_t str_len(const char *s) {
+    size_t n = 0;
+    while (s[n] != '\0') n++;
+    return n;
+}
+
+static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n) {
+    if (size == 0) return;
+    if (n >= size) n = size - 1;
+    for (size_t i = 0; i < n; i++) dst[i] = (char)src[i];
+    dst[n] = '\0';
+}
+
+/* Sleep until the store port fires (returns at once if it already has). */
+static void wait_store(void) {
+    if (!events_take(port)) sched_wait();
+}
+
+static void ring_put(const void *data, size_t n) {
+    const uint8_t *p = data;
+    while (n > 0) {
+        uint32_t cons = RING32(XS_RING_REQ_CONS);
+        uint32_t prod = RING32(XS_RING_REQ_PROD);
+        mb(); /* read cons before overwriting the bytes it says are free */
+        uint32_t space = ring_free(prod, cons, XENSTORE_RING_SIZE);
+        if (space == 0) {
+            events_send(port);
+            wait_store();
+            continue;
+        }
+        for (; space > 0 && n > 0; space--, n--) ring[XS_RING_REQ + ring_index(prod++, XENSTORE_RING_SIZE)] = *p++;
+        wmb(); /* the bytes before the index that publishes them */
+        RING32(XS_RING_REQ_PROD) = prod;
+    }
+    events_send(port);
+}
+
+static void ring_get(void *data, size_t n) {
+    uint8_t *p = data;
+    while (n > 0) {
+        uint32_t prod = RING32(XS_RING_RSP_PROD);
+        uint32_t cons = RING32(XS_RING_RSP_CONS);
+        rmb(); /* the index before the bytes it covers */
+        uint32_t avail = ring_readable(prod, cons, XENSTORE_RING_SIZE);
+        if (avail == 0) {
+            wait_store();
+            continue;
+        }
+        for (; avail > 0 && n > 0; avail--, n--) *p++ = ring[XS_RING_RSP + ring_index(cons++, XENSTORE_RING_SIZE)];
+        mb(); /* finish reading before handing the space back */
+        RING32(XS_RING_RSP_CONS) = cons;
+        events_send(port);
+    }
+}
+
+static uint32_t get32(const uint8_t *b, uint32_t off) {
+    return (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 | (uint32_t)b[off + 3] << 24;
+}
+
+static void put32(uint8_t *b, uint32_t off, uint32_t v) {
+    for (int i = 0; i < 4; i++) b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Reads one message into header/payload; returns its payload length. */
+static uint32_t read_message(void) {
+    ring_get(header, sizeof header);
+    uint32_t len = get32(header, XS_HDR_LEN);
+    if (len > XENSTORE_PAYLOAD_MAX) len = XENSTORE_PAYLOAD_MAX; /* the store never sends more */
+    ring_get(payload, len);
+    payload[len] = 0;
+    return len;
+}
+
+void xs_init(volatile uint8_t *r, uint32_t p) {
+    ring = r;
+    port = p;
+    events_watch(port);
+}
+
+const char *xs_error(void) { return error; }
+
+/* Sends a request made of `n` strings (each with its NUL, except a WRITE's value) and waits for
+ * its reply, keeping watch events that come first. Returns the reply's length, or -1. */
+static int request(uint32_t type, const char *const *parts, const bool *nul, int n) {
+    uint32_t len = 0;
+    for (int i = 0; i < n; i++) len += (uint32_t)str_len(parts[i]) + (nul[i] ? 1 : 0);
+    if (len > XENSTORE_PAYLOAD_MAX) {
+        error = "request too long";
+        return -1;
+    }
+    uint32_t id = next_req_id++;
+    uint8_t h[XS_HEADER_SIZE];
+    put32(h, XS_HDR_TYPE, type);
+    put32(h, XS_HDR_REQ_ID, id);
+    put32(h, XS_HDR_TX_ID, 0);
+    put32(h, XS_HDR_LEN, len);
+    ring_put(h, sizeof h);
+    for (int i = 0; i < n; i++) ring_put(parts[i], str_len(parts[i]) + (nul[i] ? 1 : 0));
+    for (;;) {
+        uint32_t got = read_message();
+        uint32_t t = get32(header, XS_HDR_TYPE);
+        if (t == XS_WATCH_EVENT) {
+            if (events_count < MAX_EVENTS && got <= sizeof events[0].payload) {
+                unsigned slot = (events_head + events_count++) % MAX_EVENTS;
+                for (uint32_t i = 0; i < got; i++) events[slot].payload[i] = payload[i];
+                events[slot].len = got;
+            }
+            continue;
+        }
+        if (get32(header, XS_HDR_REQ_ID) != id) continue; /* not ours: cannot happen, one at a time */
+        if (t == XS_ERROR) {
+            copy_str(error_name, sizeof error_name, payload, str_len((const char *)payload));
+            error = error_name;
+            return -1;
+        }
+        return (int)got;
+    }
+}
+
+int xs_write(const char *path, const char *value) {
+    const char *parts[] = {path, value};
+    const bool nul[] = {true, false};
+    return request(XS_WRITE, parts, nul, 2) < 0 ? -1 : 0;
+}
+
+int xs_read(const char *path, char *buf, size_t size) {
+    const char *parts[] = {path};
+    const bool nul[] = {true};
+    int n = request(XS_READ, parts, nul, 1);
+    if (n < 0) return -1;
+    copy_str(buf, size, payload, (size_t)n);
+    return n < (int)size ? n : (int)size - 1;
+}
+
+int xs_watch(const char *path, const char *token) {
+    const char *parts[] = {path, token};
+    const bool nul[] = {true, true};
+    return request(XS_WATCH, parts, nul, 2) < 0 ? -1 : 0;
+}
+
+void xs_next_event(char *path, size_t path_size, char *token, size_t token_size) {
+    const uint8_t *p;
+    uint32_t len;
+    if (events_count > 0) {
+        p = events[events_head].payload;
+        len = events[events_head].len;
+        events_head = (events_head + 1) % MAX_EVENTS;
+        events_count--;
+    } else {
+        for (;;) {
+            len = read_message();
+            if (get32(header, XS_HDR_TYPE) == XS_WATCH_EVENT) break;
+            /* A reply nobody waits for: nothing to do with it. */
+        }
+        p = payload;
+    }
+    /* "path\0token\0" */
+    size_t n = 0;
+    while (n < len && p[n] != 0) n++;
+    copy_str(path, path_size, p, n);
+    size_t t = n + 1 < len ? n + 1 : len, m = 0;
+    while (t + m < len && p[t + m] != 0) m++;
+    copy_str(token, token_size, p + t, m);
+}

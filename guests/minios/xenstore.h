@@ -1,0 +1,24 @@
+/* A small xenstore client on the domain's xenstore ring (Xen's io/xs_wire.h): one request at a
+ * time, each waiting for its reply. Watch events that arrive meanwhile are kept for
+ * xs_next_event. Paths without a leading '/' are relative to the domain's home,
+ * /local/domain/<domid>, so minios needs no domid to use its own keys. */
+#ifndef MINIOS_XENSTORE_H
+#define MINIOS_XENSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Use the xenstore_domain_interface page at `ring`, notifying (and watching) `port`. */
+void xs_init(volatile uint8_t *ring, uint32_t port);
+
+/* Each returns 0 (xs_read: the value's length, with the value NUL-terminated in buf), or -1
+ * with xs_error() naming the store's error (e.g. "ENOENT") or what went wrong locally. */
+int xs_write(const char *path, const char *value);
+int xs_read(const char *path, char *buf, size_t size);
+int xs_watch(const char *path, const char *token);
+const char *xs_error(void);
+
+/* Waits for the next watch event; copies its path and token (NUL-terminated, cut to fit). */
+void xs_next_event(char *path, size_t path_size, char *token, size_t token_size);
+
+#endif

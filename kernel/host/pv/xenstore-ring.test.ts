@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GuestMemory } from "../guest-memory.js";
+import { GUEST_RAM_HOST_BASE } from "../../public/kernel-abi.js";
+import { SH_EVTCHN_PENDING } from "../../public/xen/shared-info.js";
+import {
+  XENSTORE_RING_SIZE, XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS,
+  XS_RING_RSP_PROD,
+} from "../../public/xen/xenstore-ring.js";
+import { XS_READ, XS_WATCH_EVENT } from "../../public/xs-wire.js";
+import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
+import { PvDomain } from "./pv-domain.js";
+import { pvLayout } from "./pv-layout.js";
+import { XenstoreRing } from "./xenstore-ring.js";
+
+const RAM = 1024 * 1024;
+
+/** A stand-in for the store's domain socket: what arrives, and the connection to answer on. */
+class FakeStore {
+  received = Buffer.alloc(0);
+  socket: Socket | undefined;
+  ended = false;
+  private constructor(readonly server: Server) {}
+
+  static async listen(path: string): Promise<FakeStore> {
+    let store!: FakeStore;
+    const server = createServer((s) => {
+      store.socket = s;
+      s.on("data", (b: Buffer) => (store.received = Buffer.concat([store.received, b])));
+      s.on("end", () => (store.ended = true));
+      s.on("error", () => {});
+    });
+    store = new FakeStore(server);
+    await new Promise<void>((r) => server.listen(path, r));
+    return store;
+  }
+
+  close(): Promise<void> {
+    this.socket?.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let dir: string;
+let stores: FakeStore[] = [];
+let rings: XenstoreRing[] = [];
+afterEach(async () => {
+  for (const r of rings) r.close();
+  for (const s of stores) await s.close();
+  rings = [];
+  stores = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function setup() {
+  dir = mkdtempSync(join(tmpdir(), "domus-xsr-"));
+  const path = join(dir, "domains.sock");
+  const linear = new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
+  const mem = new GuestMemory(() => linear, RAM);
+  const layout = pvLayout(RAM);
+  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {} });
+  const ring = new XenstoreRing(dom, "guest", path, () => {});
+  rings.push(ring);
+  const page = mem.dataView(layout.xenstore, 4096);
+  const sh = mem.dataView(layout.sharedInfo, 4096);
+  /** The guest producing into `req`. */
+  const produce = (bytes: Buffer): void => {
+    let prod = page.getUint32(XS_RING_REQ_PROD, true);
+    for (const b of bytes) page.setUint8(XS_RING_REQ + (prod++ & (XENSTORE_RING_SIZE - 1)), b);
+    page.setUint32(XS_RING_REQ_PROD, prod >>> 0, true);
+  };
+  /** The guest consuming everything in `rsp`. */
+  const consume = (): Buffer => {
+    let cons = page.getUint32(XS_RING_RSP_CONS, true);
+    const prod = page.getUint32(XS_RING_RSP_PROD, true);
+    const out: number[] = [];
+    while (cons !== prod) out.push(page.getUint8(XS_RING_RSP + (cons++ & (XENSTORE_RING_SIZE - 1))));
+    page.setUint32(XS_RING_RSP_CONS, cons >>> 0, true);
+    return Buffer.from(out);
+  };
+  const storePending = (): boolean => (sh.getBigUint64(SH_EVTCHN_PENDING, true) & (1n << BigInt(dom.storePort))) !== 0n;
+  const clearPending = (): void => sh.setBigUint64(SH_EVTCHN_PENDING, 0n, true);
+  return { path, dom, ring, page, produce, consume, storePending, clearPending };
+}
+
+const read = (path: string, reqId: number): Buffer => encodeMessage(XS_READ, reqId, 0, joinStrings([path]));
+
+describe("the xenstore ring relay", () => {
+  it("introduces the domain, then forwards whole requests only", async () => {
+    const t = setup();
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    const msg = read("data/hello", 1);
+    t.produce(msg.subarray(0, 10));
+    t.ring.notify();
+    await until("the hello", () => store.received.includes(0x0a));
+    const nl = store.received.indexOf(0x0a);
+    expect(JSON.parse(store.received.toString("utf8", 0, nl))).toEqual({
+      domid: 5, name: "guest", mfn: String(t.dom.layout.xenstore / 4096), port: t.dom.storePort,
+    });
+    // The ring was emptied (the guest may go on), but half a message is not sent.
+    expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(10);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.received.length).toBe(nl + 1);
+    t.produce(msg.subarray(10));
+    t.ring.notify();
+    await until("the request", () => store.received.length === nl + 1 + msg.length);
+    expect(store.received.subarray(nl + 1)).toEqual(msg);
+  });
+
+  it("holds back replies that do not fit in rsp until the guest takes some", async () => {
+    const t = setup();
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    t.ring.notify();
+    await until("the connection", () => store.socket !== undefined);
+    const events = [0, 1, 2].map((i) => encodeMessage(XS_WATCH_EVENT, 0, 0, joinStrings([`data/${"x".repeat(600)}`, `t${i}`])));
+    const all = Buffer.concat(events);
+    t.clearPending();
+    store.socket!.write(all);
+    await until("the ring to fill", () => t.page.getUint32(XS_RING_RSP_PROD, true) === XENSTORE_RING_SIZE);
+    expect(t.storePending()).toBe(true);
+    // Never more than the ring holds at once; the rest follows as the guest makes room.
+    let got = t.consume();
+    await until("every reply", () => {
+      expect((t.page.getUint32(XS_RING_RSP_PROD, true) - t.page.getUint32(XS_RING_RSP_CONS, true)) >>> 0).toBeLessThanOrEqual(XENSTORE_RING_SIZE);
+      t.ring.notify();
+      got = Buffer.concat([got, t.consume()]);
+      return got.length >= all.length;
+    });
+    expect(got).toEqual(all);
+  });
+
+  it("waits for a store that is not there yet, keeping the requests in the ring", async () => {
+    const t = setup();
+    const msg = read("domid", 7);
+    t.produce(msg);
+    t.ring.notify();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(0);
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    await until("the request after reconnecting", () => store.received.subarray(store.received.indexOf(0x0a) + 1).equals(msg));
+    expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(msg.length);
+  });
+
+  it("ends the connection when the domain goes (the store then releases it)", async () => {
+    const t = setup();
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    t.ring.notify();
+    await until("the connection", () => store.socket !== undefined);
+    t.ring.close();
+    await until("the end", () => store.ended);
+  });
+});
