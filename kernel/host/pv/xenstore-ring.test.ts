@@ -10,7 +10,7 @@ import {
   XENSTORE_RING_SIZE, XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS,
   XS_RING_RSP_PROD,
 } from "../../public/xen/xenstore-ring.js";
-import { XS_READ, XS_WATCH_EVENT } from "../../public/xs-wire.js";
+import { XS_READ, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
 import { PvDomain } from "./pv-domain.js";
 import { pvLayout } from "./pv-layout.js";
@@ -153,6 +153,39 @@ describe("the xenstore ring relay", () => {
     stores.push(store);
     await until("the request after reconnecting", () => store.received.subarray(store.received.indexOf(0x0a) + 1).equals(msg));
     expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(msg.length);
+  });
+
+  it("carries the ring on across a store restart: unanswered requests and watches go again", async () => {
+    const t = setup();
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    const afterHello = (): Buffer => store.received.subarray(store.received.indexOf(0x0a) + 1);
+    const watch = encodeMessage(XS_WATCH, 1, 0, joinStrings(["data/poke", "poke"]));
+    t.produce(watch);
+    t.ring.notify();
+    await until("the watch", () => afterHello().equals(watch));
+    const watchOk = encodeMessage(XS_WATCH, 1, 0, joinStrings(["OK"]));
+    store.socket!.write(watchOk);
+    await until("the watch's reply", () => t.page.getUint32(XS_RING_RSP_PROD, true) === watchOk.length);
+    expect(t.consume()).toEqual(watchOk);
+    const write = encodeMessage(XS_WRITE, 2, 0, joinStrings(["data/hello", "world"]));
+    t.produce(write);
+    t.ring.notify();
+    await until("the write", () => afterHello().equals(Buffer.concat([watch, write])));
+
+    // The store dies with the write unanswered; the relay connects again on its own.
+    const old = store.socket!;
+    store.received = Buffer.alloc(0);
+    old.destroy();
+    const again = encodeMessage(XS_WATCH, 0, 0, joinStrings(["data/poke", "poke"]));
+    await until("the watch and the write again", () => store.socket !== old && afterHello().equals(Buffer.concat([again, write])));
+    // The registration's reply is the relay's; the event and the write's reply are the guest's.
+    const event = encodeMessage(XS_WATCH_EVENT, 0, 0, joinStrings(["data/poke", "poke"]));
+    const writeOk = encodeMessage(XS_WRITE, 2, 0, joinStrings(["OK"]));
+    store.socket!.write(Buffer.concat([encodeMessage(XS_WATCH, 0, 0, joinStrings(["OK"])), event, writeOk]));
+    let got = Buffer.alloc(0);
+    await until("the replies", () => (got = Buffer.concat([got, t.consume()])).length >= event.length + writeOk.length);
+    expect(got).toEqual(Buffer.concat([event, writeOk]));
   });
 
   it("ends the connection when the domain goes (the store then releases it)", async () => {

@@ -7,9 +7,9 @@
 // Only whole messages cross: a request goes to the store once all its bytes are in, and a reply
 // is queued once all of it arrived. So when the store restarts (or is not there yet) the stream
 // the guest sees stays well formed: requests wait in the ring, replies already received still
-// reach the guest, and the relay reconnects. Requests the old store took and never answered
-// are lost (Xen's ring reconnection feature would tell the guest; it is not offered), and so are
-// the guest's watches, which the store keeps per connection.
+// reach the guest, and the relay reconnects. The guest does not notice the restart: the ledger
+// (xenstore-ledger.ts) keeps the requests the store has not answered and the guest's watches,
+// which the store keeps per connection, and replays them on the new connection.
 
 import { connect, type Socket } from "node:net";
 import {
@@ -18,6 +18,7 @@ import {
 } from "../../public/xen/xenstore-ring.js";
 import { XENSTORE_PAYLOAD_MAX, XS_HDR_LEN, XS_HEADER_SIZE } from "../../public/xs-wire.js";
 import type { PvDomain } from "./pv-domain.js";
+import { XenstoreLedger, type LedgerOutput } from "./xenstore-ledger.js";
 
 /** Replies held for a guest that does not take them before the relay stops reading the store. */
 const HOLD_MAX = 64 * 1024;
@@ -43,13 +44,17 @@ export class XenstoreRing {
   private partialReply = Buffer.alloc(0);
   /** Whole replies waiting for room in `rsp`. */
   private replies = Buffer.alloc(0);
+  /** What the store owes the guest, replayed on a new connection. */
+  private readonly ledger: XenstoreLedger;
 
   constructor(
     private readonly dom: PvDomain,
     private readonly name: string,
     private readonly socketPath: string,
     private readonly log: (msg: string) => void,
-  ) {}
+  ) {
+    this.ledger = new XenstoreLedger(dom.domid);
+  }
 
   /** The guest notified its store port: take its requests, and deliver replies it made room for. */
   notify(): void {
@@ -84,6 +89,8 @@ export class XenstoreRing {
         domid: this.dom.domid, name: this.name, mfn: String(this.dom.layout.xenstore / 4096), port: this.dom.storePort,
       })}\n`);
       this.log(`xenstore ring connected to the store`);
+      // After a restart: the guest's watches, then the requests the old store left unanswered.
+      this.apply(this.ledger.connected());
       this.pullRequests();
     });
     socket.on("data", (chunk: Buffer) => this.fromStore(chunk));
@@ -132,7 +139,8 @@ export class XenstoreRing {
         this.partialRequest = Buffer.alloc(0);
         break;
       }
-      socket.write(this.partialRequest.subarray(0, m));
+      // Copied: the ledger keeps it until the store answers.
+      this.apply(this.ledger.request(Buffer.from(this.partialRequest.subarray(0, m))));
       this.partialRequest = this.partialRequest.subarray(m);
     }
     // The guest may be waiting for room in `req`.
@@ -142,17 +150,23 @@ export class XenstoreRing {
   private fromStore(chunk: Buffer): void {
     if (this.closed) return;
     this.partialReply = Buffer.concat([this.partialReply, chunk]);
-    let whole = 0;
     for (;;) {
-      const m = takeMessage(this.partialReply.subarray(whole));
+      const m = takeMessage(this.partialReply);
       if (m === undefined || m instanceof Error) break; // the store never sends a bad header
-      whole += m;
-    }
-    if (whole > 0) {
-      this.replies = Buffer.concat([this.replies, this.partialReply.subarray(0, whole)]);
-      this.partialReply = this.partialReply.subarray(whole);
+      // Copied: the rest of the chunk is not kept alive by a held reply.
+      this.apply(this.ledger.fromStore(Buffer.from(this.partialReply.subarray(0, m))), false);
+      this.partialReply = this.partialReply.subarray(m);
     }
     this.pushReplies();
+  }
+
+  /** Sends what the ledger says to the store, and queues what it says for the guest. */
+  private apply(out: LedgerOutput, push = true): void {
+    for (const m of out.toStore) this.socket?.write(m);
+    if (out.toGuest.length > 0) {
+      this.replies = Buffer.concat([this.replies, ...out.toGuest]);
+      if (push) this.pushReplies();
+    }
   }
 
   /** Writes held replies into the room `rsp` has; holds the rest until the guest takes some. */
