@@ -8,6 +8,8 @@ describe("frames", () => {
       fc.array(fc.jsonValue(), { maxLength: 8 }),
       fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 16 }),
       (messages, cuts) => {
+        // msgpackr renames a "__proto__" key on decoding, so no message can set an object's prototype.
+        fc.pre(!JSON.stringify(messages).includes('"__proto__"'));
         const bytes = Buffer.concat(messages.map(encodeFrame));
         const reader = new FrameReader();
         const got: unknown[] = [];
@@ -20,6 +22,12 @@ describe("frames", () => {
         expect(got).toEqual(JSON.parse(JSON.stringify(messages)));
       },
     ), { numRuns: 300 });
+  });
+
+  it("never lets a message set an object's prototype", () => {
+    const [m] = new FrameReader().push(encodeFrame(JSON.parse('{"__proto__": {"polluted": true}}'))) as object[];
+    expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
   it("refuses an oversized length before buffering it", () => {

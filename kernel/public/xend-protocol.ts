@@ -84,6 +84,18 @@ export type XendRequest =
 
 export type XendOp = XendRequest["op"];
 
+/** How `domain.shutdown` asked the domain to stop. */
+export interface XendShutdownResult {
+  /**
+   * "guest": xend wrote control/shutdown in the store and the guest is expected to shut itself
+   * down (it may not: xend never forces it); "kernel": the kernel stopped the domain and recorded
+   * the reason (HVM domains, or no store to write to).
+   */
+  readonly via: "guest" | "kernel";
+  /** Set when xend fell back to the kernel for a PV domain, saying why. */
+  readonly warning?: string;
+}
+
 /** What a change that the kernel cannot make to a running domain did instead. */
 export interface XendChangeResult {
   /** Set when the change is kept for the domain's next start but not applied now. */

@@ -5,7 +5,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,9 +21,16 @@ let client: KernelClient;
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), "domus-kernel-"));
   kernel = spawn(process.execPath, [KERNEL_MAIN, "--home", home], { stdio: ["ignore", "ignore", "pipe"] });
-  const socket = join(home, "run", "kernel.sock");
-  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
-  client = await KernelClient.connect(home);
+  // The socket file appears when the kernel binds it, a moment before it listens: retry.
+  for (let i = 0; ; i++) {
+    try {
+      client = await KernelClient.connect(home);
+      break;
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });
 
 afterEach(async () => {
