@@ -3,6 +3,7 @@
 #include "arch.h"
 #include "boot.h"
 #include "console.h"
+#include "control.h"
 #include "events.h"
 #include "exchange.h"
 #include "options.h"
@@ -15,6 +16,7 @@
 #define FLUSH_MS 2000
 
 __attribute__((noreturn)) static void stop(uint32_t reason) {
+    sched_wake_hook = NULL; /* no more store requests: a dead store must not hold up a shutdown */
     console_flush(FLUSH_MS);
     sched_shutdown(reason);
 }
@@ -27,6 +29,12 @@ __attribute__((noreturn)) static void run_idle(const struct options *o) {
         while (!timer_take()) sched_wait();
         printk("minios: tick %lu\n", (unsigned long)n);
     }
+}
+
+/* After every sleep: a shutdown request from the toolstack (control/shutdown)? */
+static void on_wake(void) {
+    int reason = control_poll();
+    if (reason >= 0) stop((uint32_t)reason);
 }
 
 static char upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
@@ -77,9 +85,18 @@ __attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
         printk("minios: xenstore FAILED: watch data/poke: %s\n", xs_error());
         stop(SHUTDOWN_crash);
     }
+    if (xs_watch("control/shutdown", CONTROL_TOKEN) < 0) {
+        printk("minios: xenstore FAILED: watch control/shutdown: %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
     printk("minios: xenstore ok\n");
     for (;;) {
         xs_next_event(path, sizeof path, token, sizeof token);
+        if (same(token, CONTROL_TOKEN)) {
+            int reason = control_check();
+            if (reason >= 0) stop((uint32_t)reason);
+            continue;
+        }
         /* The first event comes at once (the watch's registration); the node may not exist. */
         if (!same(token, "poke") || xs_read("data/poke", value, sizeof value) < 0) continue;
         printk("minios: watch data/poke = %s\n", value);
@@ -114,6 +131,12 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
         stop(SHUTDOWN_crash);
     }
     printk("minios: ready\n");
+
+    /* Every mode takes shutdown requests; mode=xenstore watches control/shutdown itself. */
+    if (o.mode != MODE_XENSTORE) {
+        control_watch_nowait(&b);
+        sched_wake_hook = on_wake;
+    }
 
     switch (o.mode) {
     case MODE_IDLE:

@@ -1,6 +1,7 @@
 /* Sleeping is race-free because interrupt handlers only set flags: with interrupts masked we
  * check the flags, then block; the hypervisor returns from SCHEDOP_block at once if an event
  * or the timer is already pending, and unmasking afterwards runs the handlers. */
+#include <stddef.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
 #include "events.h"
@@ -14,6 +15,8 @@ struct sched_shutdown {
 
 void sched_yield(void) { hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0); }
 
+void (*sched_wake_hook)(void);
+
 void sched_wait(void) {
     uint64_t s = irq_save();
     if (!events_any() && !timer_fired()) {
@@ -22,6 +25,7 @@ void sched_wait(void) {
         if (hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0) < 0) __asm__ volatile("wfi");
     }
     irq_restore(s);
+    if (sched_wake_hook != NULL) sched_wake_hook();
 }
 
 void sched_shutdown(uint32_t reason) {

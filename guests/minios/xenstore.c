@@ -109,14 +109,14 @@ void xs_init(volatile uint8_t *r, uint32_t p) {
 
 const char *xs_error(void) { return error; }
 
-/* Sends a request made of `n` strings (each with its NUL, except a WRITE's value) and waits for
- * its reply, keeping watch events that come first. Returns the reply's length, or -1. */
-static int request(uint32_t type, const char *const *parts, const bool *nul, int n) {
+/* Puts a request made of `n` strings (each with its NUL, except a WRITE's value) on the ring
+ * without waiting for its reply. Returns its request id, or 0 (too long). */
+static uint32_t send_request(uint32_t type, const char *const *parts, const bool *nul, int n) {
     uint32_t len = 0;
     for (int i = 0; i < n; i++) len += (uint32_t)str_len(parts[i]) + (nul[i] ? 1 : 0);
     if (len > XENSTORE_PAYLOAD_MAX) {
         error = "request too long";
-        return -1;
+        return 0;
     }
     uint32_t id = next_req_id++;
     uint8_t h[XS_HEADER_SIZE];
@@ -126,18 +126,31 @@ static int request(uint32_t type, const char *const *parts, const bool *nul, int
     put32(h, XS_HDR_LEN, len);
     ring_put(h, sizeof h);
     for (int i = 0; i < n; i++) ring_put(parts[i], str_len(parts[i]) + (nul[i] ? 1 : 0));
+    return id;
+}
+
+/* Keeps the watch event in header/payload for xs_next_event / xs_poll_event. */
+static void keep_event(uint32_t got) {
+    if (events_count < MAX_EVENTS && got <= sizeof events[0].payload) {
+        unsigned slot = (events_head + events_count++) % MAX_EVENTS;
+        for (uint32_t i = 0; i < got; i++) events[slot].payload[i] = payload[i];
+        events[slot].len = got;
+    }
+}
+
+/* Sends a request and waits for its reply, keeping watch events that come first. Returns the
+ * reply's length, or -1. */
+static int request(uint32_t type, const char *const *parts, const bool *nul, int n) {
+    uint32_t id = send_request(type, parts, nul, n);
+    if (id == 0) return -1;
     for (;;) {
         uint32_t got = read_message();
         uint32_t t = get32(header, XS_HDR_TYPE);
         if (t == XS_WATCH_EVENT) {
-            if (events_count < MAX_EVENTS && got <= sizeof events[0].payload) {
-                unsigned slot = (events_head + events_count++) % MAX_EVENTS;
-                for (uint32_t i = 0; i < got; i++) events[slot].payload[i] = payload[i];
-                events[slot].len = got;
-            }
+            keep_event(got);
             continue;
         }
-        if (get32(header, XS_HDR_REQ_ID) != id) continue; /* not ours: cannot happen, one at a time */
+        if (get32(header, XS_HDR_REQ_ID) != id) continue; /* a reply nobody waits for (xs_watch_nowait's) */
         if (t == XS_ERROR) {
             copy_str(error_name, sizeof error_name, payload, str_len((const char *)payload));
             error = error_name;
@@ -168,27 +181,65 @@ int xs_watch(const char *path, const char *token) {
     return request(XS_WATCH, parts, nul, 2) < 0 ? -1 : 0;
 }
 
-void xs_next_event(char *path, size_t path_size, char *token, size_t token_size) {
-    const uint8_t *p;
-    uint32_t len;
-    if (events_count > 0) {
-        p = events[events_head].payload;
-        len = events[events_head].len;
-        events_head = (events_head + 1) % MAX_EVENTS;
-        events_count--;
-    } else {
-        for (;;) {
-            len = read_message();
-            if (get32(header, XS_HDR_TYPE) == XS_WATCH_EVENT) break;
-            /* A reply nobody waits for: nothing to do with it. */
-        }
-        p = payload;
-    }
-    /* "path\0token\0" */
+int xs_watch_nowait(const char *path, const char *token) {
+    const char *parts[] = {path, token};
+    const bool nul[] = {true, true};
+    return send_request(XS_WATCH, parts, nul, 2) == 0 ? -1 : 0;
+}
+
+/* "path\0token\0" */
+static void split_event(const uint8_t *p, uint32_t len, char *path, size_t path_size, char *token, size_t token_size) {
     size_t n = 0;
     while (n < len && p[n] != 0) n++;
     copy_str(path, path_size, p, n);
     size_t t = n + 1 < len ? n + 1 : len, m = 0;
     while (t + m < len && p[t + m] != 0) m++;
     copy_str(token, token_size, p + t, m);
+}
+
+static bool take_kept(char *path, size_t path_size, char *token, size_t token_size) {
+    if (events_count == 0) return false;
+    split_event(events[events_head].payload, events[events_head].len, path, path_size, token, token_size);
+    events_head = (events_head + 1) % MAX_EVENTS;
+    events_count--;
+    return true;
+}
+
+void xs_next_event(char *path, size_t path_size, char *token, size_t token_size) {
+    if (take_kept(path, path_size, token, token_size)) return;
+    for (;;) {
+        uint32_t len = read_message();
+        if (get32(header, XS_HDR_TYPE) == XS_WATCH_EVENT) {
+            split_event(payload, len, path, path_size, token, token_size);
+            return;
+        }
+        /* A reply nobody waits for: nothing to do with it. */
+    }
+}
+
+/* Is a whole message in `rsp`? (Then reading it cannot block.) */
+static bool message_ready(void) {
+    uint32_t prod = RING32(XS_RING_RSP_PROD);
+    uint32_t cons = RING32(XS_RING_RSP_CONS);
+    rmb();
+    uint32_t avail = ring_readable(prod, cons, XENSTORE_RING_SIZE);
+    if (avail < XS_HEADER_SIZE) return false;
+    uint8_t h[XS_HEADER_SIZE];
+    for (uint32_t i = 0; i < XS_HEADER_SIZE; i++) h[i] = ring[XS_RING_RSP + ring_index(cons + i, XENSTORE_RING_SIZE)];
+    uint32_t len = get32(h, XS_HDR_LEN);
+    if (len > XENSTORE_PAYLOAD_MAX) len = XENSTORE_PAYLOAD_MAX;
+    return avail - XS_HEADER_SIZE >= len;
+}
+
+bool xs_poll_event(char *path, size_t path_size, char *token, size_t token_size) {
+    if (ring == NULL) return false;
+    if (take_kept(path, path_size, token, token_size)) return true;
+    while (message_ready()) {
+        uint32_t len = read_message();
+        if (get32(header, XS_HDR_TYPE) == XS_WATCH_EVENT) {
+            split_event(payload, len, path, path_size, token, token_size);
+            return true;
+        }
+    }
+    return false;
 }

@@ -5,6 +5,7 @@
 #ifndef MINIOS_XENSTORE_H
 #define MINIOS_XENSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,14 @@ int xs_write(const char *path, const char *value);
 int xs_read(const char *path, char *buf, size_t size);
 int xs_watch(const char *path, const char *token);
 const char *xs_error(void);
+
+/* Sends a WATCH without waiting for its reply (dropped when it comes): for a guest that must
+ * not hang when no store answers. 0, or -1 if the request is too long. */
+int xs_watch_nowait(const char *path, const char *token);
+
+/* Takes the next watch event if one is there (kept, or a whole message in the ring), without
+ * waiting; other messages read on the way are dropped. */
+bool xs_poll_event(char *path, size_t path_size, char *token, size_t token_size);
 
 /* Waits for the next watch event; copies its path and token (NUL-terminated, cut to fit). */
 void xs_next_event(char *path, size_t path_size, char *token, size_t token_size);

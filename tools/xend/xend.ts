@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
-import type { XendChangeResult, XendDomain, XendHostInfo, XendVcpu } from "../../kernel/public/xend-protocol.js";
+import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVcpu } from "../../kernel/public/xend-protocol.js";
 import type { KernelClient } from "../kernel-client.js";
 import type { HomePaths } from "../lib/home.js";
 import { KernelLink } from "./kernel-link.js";
@@ -19,6 +19,7 @@ import {
 } from "./guest-config.js";
 import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
+import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown, storeSocketOf, StoreUnavailable } from "./shutdown-request.js";
 
 /** A user-facing refusal: the message is shown by xm as it is. */
 export class XendError extends Error {
@@ -39,6 +40,8 @@ export class Xend {
   private readonly settings: XendSettings;
   /** Domains whose stop is being handled, so an event and a reconcile do not both act. */
   private readonly handling = new Set<number>();
+  /** Checks that a guest acted on a shutdown request, one per domain. */
+  private readonly shutdownChecks = new Map<number, NodeJS.Timeout>();
 
   constructor(private readonly paths: HomePaths, private readonly log: (msg: string) => void) {
     this.settings = readXendConfig(paths.xendConfig, log);
@@ -55,6 +58,8 @@ export class Xend {
   }
 
   stop(): void {
+    for (const t of this.shutdownChecks.values()) clearTimeout(t);
+    this.shutdownChecks.clear();
     this.link.stop();
   }
 
@@ -309,9 +314,54 @@ export class Xend {
 
   // ---- acting on running domains ---------------------------------------------------------------
 
-  async shutdown(ref: string, reason: "poweroff" | "reboot"): Promise<void> {
+  /**
+   * `xm shutdown` / `xm reboot`. A PV domain (builder 'linux') is asked, as Xen does: xend writes
+   * control/shutdown in the store and the guest shuts itself down; if it does not within
+   * GUEST_SHUTDOWN_TIMEOUT_MS it is left running and the log says so. An HVM domain has no
+   * shutdown channel, so the kernel stops it and records the reason; so does a PV domain when the
+   * store cannot take the request (the result's warning says why).
+   */
+  async shutdown(ref: string, reason: "poweroff" | "reboot"): Promise<XendShutdownResult> {
     const r = await this.running(ref, reason === "reboot" ? "be rebooted" : "be shut down");
-    await this.kernel().shutdown(r.info.domid, reason);
+    const domid = r.info.domid;
+    const config = r.record === undefined ? undefined : this.parseStored(r.record.config, `domain ${domid}`);
+    if (config?.config.builder === "linux") {
+      try {
+        await requestGuestShutdown(storeSocketOf(this.paths.home), domid, reason);
+        this.log(`domain ${domid} (${r.name}): control/shutdown = ${reason} written; waiting for the guest`);
+        this.checkGuestActs(domid, r.name, reason);
+        return { via: "guest" };
+      } catch (e) {
+        if (!(e instanceof StoreUnavailable)) throw e;
+        const warning = `${e.message}; the kernel stops '${r.name}' instead, without its OS shutting down`;
+        this.log(`domain ${domid} (${r.name}): ${warning}`);
+        await this.kernel().shutdown(domid, reason);
+        return { via: "kernel", warning };
+      }
+    }
+    await this.kernel().shutdown(domid, reason);
+    return { via: "kernel" };
+  }
+
+  /** Xen's xm shutdown never forces a guest: if it ignores the request, say so in the log. */
+  private checkGuestActs(domid: number, name: string, reason: "poweroff" | "reboot"): void {
+    const old = this.shutdownChecks.get(domid);
+    if (old !== undefined) clearTimeout(old);
+    const timer = setTimeout(() => {
+      this.shutdownChecks.delete(domid);
+      void (async () => {
+        try {
+          const d = (await this.kernel().listDomains()).find((x) => x.domid === domid);
+          if (d !== undefined && (d.state === "running" || d.state === "blocked" || d.state === "paused")) {
+            this.log(`domain ${domid} (${name}) did not act on control/shutdown = ${reason} within ${GUEST_SHUTDOWN_TIMEOUT_MS / 1000} s; it is left running (\`xm destroy ${name}\` stops it)`);
+          }
+        } catch (e) {
+          this.log(`domain ${domid}: cannot check its shutdown: ${(e as Error).message}`);
+        }
+      })();
+    }, GUEST_SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    this.shutdownChecks.set(domid, timer);
   }
 
   async destroy(ref: string): Promise<void> {

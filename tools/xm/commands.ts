@@ -70,13 +70,21 @@ async function change(ctx: XmContext, req: XendRequest): Promise<number> {
   return 0;
 }
 
-/** Wait until the domain is gone (shutdown -w) or back under a new id (reboot -w). */
-async function waitFor(ctx: XmContext, domain: string, reboot: boolean, oldId: number | null): Promise<void> {
+/** How long `-w` waits for a guest asked through control/shutdown (xend's own limit too). */
+export const GUEST_WAIT_MS = 30_000;
+
+/**
+ * Wait until the domain is gone (shutdown -w) or back under a new id (reboot -w). With a
+ * deadline, give up when it passes and say the domain is still running.
+ */
+async function waitFor(ctx: XmContext, domain: string, reboot: boolean, oldId: number | null, deadlineMs?: number): Promise<boolean> {
   const xend = await ctx.xend();
+  const until = deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
   for (;;) {
     const all = await xend.list();
     const d = all.find((x) => x.name === domain || String(x.domid) === domain || (oldId !== null && x.domid === oldId));
-    if (reboot ? d !== undefined && d.domid !== oldId && d.domid !== null : d === undefined || d.domid === null || d.domid !== oldId) return;
+    if (reboot ? d !== undefined && d.domid !== oldId && d.domid !== null : d === undefined || d.domid === null || d.domid !== oldId) return true;
+    if (until !== undefined && Date.now() > until) return false;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -164,9 +172,16 @@ export const COMMANDS: readonly XmCommand[] = [
     async run(ctx, a) {
       const domain = a.operands[0];
       const [d] = await (await ctx.xend()).list([domain]);
-      await (await ctx.xend()).simple({ op: "domain.shutdown", domain, reason: verb === "reboot" ? "reboot" : "poweroff" });
-      if (a.options.has("wait")) await waitFor(ctx, d.name, verb === "reboot", d.domid);
-      if (ctx.json) printJson(ctx, { ok: true });
+      const result = await (await ctx.xend()).shutdown(domain, verb === "reboot" ? "reboot" : "poweroff");
+      if (result.warning !== undefined) ctx.err(`Warning: ${result.warning}\n`);
+      if (a.options.has("wait")) {
+        // A guest asked through control/shutdown may ignore it; Xen's xm never forces it.
+        const done = await waitFor(ctx, d.name, verb === "reboot", d.domid, result.via === "guest" ? GUEST_WAIT_MS : undefined);
+        if (!done) {
+          throw new XmError(`Domain '${d.name}' did not ${verb === "reboot" ? "reboot" : "shut down"} within ${GUEST_WAIT_MS / 1000} s of the request (control/shutdown); it is still running. \`xm destroy ${d.name}\` stops it`);
+        }
+      }
+      if (ctx.json) printJson(ctx, { ok: true, ...result });
       return 0;
     },
   })),

@@ -1,7 +1,7 @@
 // xm's connection to xend (kernel/public/xend-protocol.ts): hello, then one typed call per
 // operation; what comes back is checked before xm prints it.
 
-import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendChangeResult } from "../../kernel/public/xend-protocol.js";
+import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendChangeResult, type XendShutdownResult } from "../../kernel/public/xend-protocol.js";
 import type { DomainState } from "../../kernel/public/protocol.js";
 import { existsSync } from "node:fs";
 import { FrameConnection, NotRunningError, ProtocolViolation } from "../lib/frame-connection.js";
@@ -117,6 +117,14 @@ export class XendClient {
 
   async simple(req: XendRequest): Promise<void> {
     await this.call(req);
+  }
+
+  async shutdown(domain: string, reason: "poweroff" | "reboot"): Promise<XendShutdownResult> {
+    const r = await this.call({ op: "domain.shutdown", domain, reason });
+    // An older xend answers nothing: it always stopped the domain through the kernel.
+    if (!isObj(r)) return { via: "kernel" };
+    const via = r.via === "guest" ? "guest" : "kernel";
+    return typeof r.warning === "string" ? { via, warning: r.warning } : { via };
   }
 
   async change(req: XendRequest): Promise<XendChangeResult> {

@@ -1,0 +1,48 @@
+/* control/shutdown: see control.h. */
+#include <stdbool.h>
+#include "../include/domus-abi.h"
+#include "console.h"
+#include "control.h"
+#include "events.h"
+#include "xenstore.h"
+
+static bool enabled, busy;
+static uint32_t store_port;
+
+static bool same(const char *a, const char *b) {
+    while (*a != '\0' && *a == *b) a++, b++;
+    return *a == *b;
+}
+
+void control_watch_nowait(const struct boot_info *b) {
+    if (b->store_ring == NULL || b->store_port == 0) return;
+    xs_init(b->store_ring, b->store_port);
+    store_port = b->store_port;
+    enabled = xs_watch_nowait("control/shutdown", CONTROL_TOKEN) == 0;
+}
+
+int control_check(void) {
+    char value[32];
+    if (xs_read("control/shutdown", value, sizeof value) < 0) return -1; /* e.g. not written yet */
+    int reason;
+    if (same(value, "poweroff")) reason = SHUTDOWN_poweroff;
+    else if (same(value, "reboot")) reason = SHUTDOWN_reboot;
+    else return -1; /* "" (acknowledged), or a request minios does not take (e.g. suspend) */
+    printk("minios: shutdown requested (%s)\n", value);
+    /* Clearing the node acknowledges the request, as Xen's guests do. */
+    if (xs_write("control/shutdown", "") < 0) printk("minios: cannot clear control/shutdown: %s\n", xs_error());
+    return reason;
+}
+
+int control_poll(void) {
+    if (!enabled || busy) return -1;
+    busy = true;
+    int reason = -1;
+    char path[64], token[32];
+    events_take(store_port);
+    while (reason < 0 && xs_poll_event(path, sizeof path, token, sizeof token)) {
+        if (same(token, CONTROL_TOKEN)) reason = control_check();
+    }
+    busy = false;
+    return reason;
+}
