@@ -213,7 +213,7 @@ export function csrWrite(num: u32, v: u64, insn: u32): void {
     case MCYCLE: case MINSTRET: CPU.instret = v; return;
     default:
       if (num >= PMPCFG0 && num < PMPCFG0 + 16) {
-        // Locked (L) entries and the reserved R=0,W=1 combination are not writable.
+        // Stored as written but for the reserved bits 5 and 6 of each entry (PMP is not enforced).
         store<u64>(pmpSlot(num), v & 0x9f9f9f9f9f9f9f9f);
         return;
       }

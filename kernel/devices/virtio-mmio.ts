@@ -15,6 +15,8 @@ import { plicSetLevel } from "./plic";
 import { requestExit } from "../cpu/exit";
 import { sliceRead } from "./bus";
 
+const VS_CONFIG_MMIO: u32 = 0x100; // where config space starts in the MMIO window
+
 @inline function slotBase(slot: i32): usize {
   return VIRTIO_STATE_BASE + <usize>slot * VIRTIO_SLOT_STATE_SIZE;
 }
@@ -52,7 +54,7 @@ export function virtioInterrupt(slot: i32, bits: u32): void {
 export function virtioRead(slot: i32, off: u32, size: i32): u64 {
   const b = slotBase(slot);
   const id = load<u32>(b + VS_DEVICE_ID);
-  if (off >= <u32>VS_CONFIG_MMIO) {
+  if (off >= VS_CONFIG_MMIO) {
     const c = off - VS_CONFIG_MMIO;
     if (id == 0 || c + <u32>size > <u32>VIRTIO_CONFIG_SIZE) return 0;
     const p = b + VS_CONFIG + c;
@@ -89,7 +91,6 @@ export function virtioRead(slot: i32, off: u32, size: i32): u64 {
   return v;
 }
 
-const VS_CONFIG_MMIO: u32 = 0x100; // where config space starts in the MMIO window
 
 export function virtioWrite(slot: i32, off: u32, v: u64, size: i32): void {
   const b = slotBase(slot);

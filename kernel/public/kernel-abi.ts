@@ -3,7 +3,7 @@
 
 export const WASM_PAGE_SIZE: u32 = 65536;
 
-/** Per-hart state blocks (integer and float registers first, then CSRs); see kernel/cpu/hart.ts. */
+/** Per-hart state blocks (integer and float registers first, then CSRs); see kernel/cpu/state.ts. */
 export const HART_STATE_BASE: usize = 0x100000;
 export const HART_STATE_SIZE: usize = 0x1000;
 
@@ -44,9 +44,9 @@ export const GUEST_RAM_HOST_BASE: usize = 0x1000000;
 
 /** Why `run` returned. */
 export const EXIT_BUDGET: i32 = 0; // slice used up; call again
-export const EXIT_IDLE: i32 = 1; // every hart waits for an interrupt; `idleUntil()` says the next timer
+export const EXIT_IDLE: i32 = 1; // every hart waits for an interrupt; `idleMs()` says when the next timer fires
 export const EXIT_POWEROFF: i32 = 2; // finisher, SBI reset or HTIF: `exitCode()` holds the status
 export const EXIT_RESET: i32 = 3; // the guest asked for a reboot
-export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: `pendingNotify()` says which
+export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: each slot state block says which (VS_NOTIFY_PENDING)
 export const EXIT_CONSOLE: i32 = 5; // UART output waits (ring full, or slice ran a while): drain it, call again
 export const EXIT_HYPERCALL: i32 = 6; // a paravirtual guest made a call the host serves; `exitCode()` is the hart
