@@ -4,6 +4,7 @@
 
 import { performance } from "node:perf_hooks";
 import { totalmem } from "node:os";
+import { randomUUID } from "node:crypto";
 import { Machine, MachineError } from "./machine.js";
 import { Domain } from "./domain.js";
 import { CreditScheduler } from "./credit-scheduler.js";
@@ -103,7 +104,8 @@ export class Hypervisor {
     const pv = machine.pv;
     if (pv !== undefined && this.options.storeSocket !== undefined) {
       // Connected lazily, when the guest first notifies its store port.
-      pv.storeRing = new XenstoreRing(pv, spec.name, this.options.storeSocket, (msg) => this.log(`domain ${domid}: ${msg}`));
+      const identity = { name: spec.name, uuid: spec.uuid ?? randomUUID(), memoryKiB: spec.memoryMiB * 1024 };
+      pv.storeRing = new XenstoreRing(pv, identity, this.options.storeSocket, (msg) => this.log(`domain ${domid}: ${msg}`));
     }
     const d = new Domain(domid, spec, machine);
     machine.onConsole = (bytes) => {

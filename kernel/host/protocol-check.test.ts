@@ -12,6 +12,8 @@ describe("checkRequest", () => {
     expect(checkRequest({ id: 1, op: "domain.create", spec })).toMatchObject({ op: "domain.create", spec: { name: "vm1" } });
     expect(checkRequest({ id: 2, op: "domain.sched", domid: 3, weight: 512 })).toEqual({ id: 2, op: "domain.sched", domid: 3, weight: 512, cap: undefined });
     expect(checkRequest({ id: 3, op: "console.write", domid: 1, data: new Uint8Array([65]) }).op).toBe("console.write");
+    const uuid = "aa6969f3-8012-24f0-1e3a-35f150001950";
+    expect(checkRequest({ id: 4, op: "domain.create", spec: { ...spec, uuid } })).toMatchObject({ spec: { uuid } });
   });
 
   it.each([
@@ -20,6 +22,7 @@ describe("checkRequest", () => {
     [{ id: 1, op: "domain.destroy", domid: 0 }, "domid must be an integer from 1"],
     [{ id: 1, op: "domain.create", spec: { ...spec, name: "bad name" } }, 'name "bad name" may hold'],
     [{ id: 1, op: "domain.create", spec: { ...spec, builder: "pv" } }, 'builder must be "hvm" or "linux"'],
+    [{ id: 1, op: "domain.create", spec: { ...spec, uuid: "nope" } }, 'uuid "nope" is not a UUID'],
     [{ id: 1, op: "domain.create", spec: { ...spec, maxmemMiB: 32 } }, "maxmemMiB must be an integer from 64"],
     [{ id: 1, op: "domain.sched", domid: 1, weight: 0 }, "weight must be an integer from 1 to 65535"],
     [{ id: 1, op: "domain.shutdown", domid: 1, reason: "halt" }, 'reason must be "poweroff" or "reboot"'],

@@ -46,6 +46,7 @@ function bytes(o: Obj, key: string, maxLen: number): Uint8Array {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_DOMID = 0x7fef;
 const MAX_MEMORY_MIB = 3072;
 
@@ -59,6 +60,8 @@ function spec(v: unknown): DomainSpec {
   if (!isObj(v)) throw new ProtocolError("spec must be an object");
   const name = str(v, "name", 64);
   if (!NAME.test(name)) throw new ProtocolError(`name "${name}" may hold letters, digits and _ . + - (64 at most)`);
+  const uuid = optStr(v, "uuid", 36);
+  if (uuid !== undefined && !UUID.test(uuid)) throw new ProtocolError(`uuid "${uuid}" is not a UUID`);
   const builder = v.builder;
   if (builder !== "hvm" && builder !== "linux") throw new ProtocolError(`builder must be "hvm" or "linux", not ${JSON.stringify(builder)}`);
   const memoryMiB = int(v, "memoryMiB", 16, MAX_MEMORY_MIB);
@@ -71,6 +74,7 @@ function spec(v: unknown): DomainSpec {
   if (!Array.isArray(v.disks) || v.disks.length > 8) throw new ProtocolError("disks must be a list of at most 8 disks");
   return {
     name,
+    ...(uuid === undefined ? {} : { uuid }),
     builder: builder as Builder,
     memoryMiB,
     maxmemMiB,

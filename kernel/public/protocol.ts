@@ -21,6 +21,8 @@ export interface DiskSpec {
 
 export interface DomainSpec {
   readonly name: string;
+  /** The domain's handle (xend's uuid); the store's `vm` path names it. A random one if absent. */
+  readonly uuid?: string;
   readonly builder: Builder;
   readonly memoryMiB: number;
   readonly maxmemMiB: number;

@@ -347,9 +347,9 @@ export class Store implements ConnectionHost {
    * Xen's toolstack and INTRODUCE do together. The first time, its home gets the toolstack's
    * layout and @introduceDomain fires; again (a relay reconnecting) changes nothing.
    */
-  introduceDomain(domid: number, info: DomainInfo, name: string): void {
+  introduceDomain(domid: number, info: DomainInfo, home: DomainHome): void {
     const changes = new Changes(this.tree);
-    if (!this.tree.get(domainPath(domid))) homeLayout(changes, domid, name);
+    if (!this.tree.get(domainPath(domid))) homeLayout(changes, domid, home);
     const isNew = this.domains.introduce(domid, info);
     if (isNew) changes.triggers.push(this.specialTrigger("@introduceDomain"));
     this.commit(changes, isNew ? [{ domid, info: this.domains.get(domid)! }] : []);
@@ -362,6 +362,10 @@ export class Store implements ConnectionHost {
     this.release(domid, req);
     const changes = new Changes(this.tree);
     const home = this.tree.get(domainPath(domid));
+    // Its /vm/<uuid> goes with it, as libxl removes both on destroy.
+    const vmPath = this.tree.get(`${domainPath(domid)}/vm`)?.data.toString("latin1");
+    const vm = vmPath !== undefined && /^\/vm\/[^/]+$/.test(vmPath) ? this.tree.get(vmPath) : undefined;
+    if (vm) nodes.removeTree(changes, vmPath!, vm);
     if (home) nodes.removeTree(changes, domainPath(domid), home);
     this.commit(changes, []);
   }
@@ -415,25 +419,51 @@ export class Store implements ConnectionHost {
   }
 }
 
+/** What a domain's home shows besides its id: the toolstack's knowledge, as the relay passes it on. */
+export interface DomainHome {
+  name: string;
+  /** `vm` = /vm/<uuid>, which holds `uuid` and `name`. */
+  uuid?: string;
+  /** memory/target. */
+  memoryKiB?: number;
+  /** The console ring's frame and event channel: console/ring-ref and console/port. */
+  console?: { mfn: string; port: number };
+}
+
 /**
- * The home libxl creates for a guest (libxl__domain_make): /local/domain/<id> with `domid` and
- * `name`, read-only to the guest; `data`, `control/shutdown` and the other places a guest writes,
- * owned by it.
+ * The home libxl creates for a guest (libxl__domain_make, libxl__build_post and the console's
+ * frontend): /local/domain/<id> with `domid`, `name`, `vm`, `device`, `backend`,
+ * `memory/target` and `console/ring-ref` and `port`, read-only to the guest; `data`,
+ * `control/shutdown`, `console` and the other places a guest writes, owned by it. And /vm/<uuid>.
  */
-function homeLayout(changes: Changes, domid: number, name: string): void {
+function homeLayout(changes: Changes, domid: number, h: DomainHome): void {
   const home = domainPath(domid);
   const ctx: nodes.NodeContext = { caller: { domid: 0, privileged: true, target: undefined }, changes, quotas: undefined };
   const readOnly = [{ id: 0, access: PERM_NONE }, { id: domid, access: PERM_READ }];
   const guests = [{ id: domid, access: PERM_NONE }];
   const layout: [string, string, typeof readOnly][] = [
-    ["", "", readOnly], ["/domid", String(domid), readOnly], ["/name", name, readOnly],
-    ["/device", "", readOnly], ["/control", "", readOnly], ["/control/shutdown", "", guests],
+    ["", "", readOnly], ["/domid", String(domid), readOnly], ["/name", h.name, readOnly],
+    ["/device", "", readOnly], ["/backend", "", readOnly], ["/control", "", readOnly], ["/control/shutdown", "", guests],
     ["/data", "", guests], ["/drivers", "", guests], ["/feature", "", guests], ["/attr", "", guests],
     ["/error", "", guests],
   ];
-  for (const [rel, value, perms] of layout) {
-    nodes.write(ctx, home + rel, Buffer.from(value));
-    nodes.setPerms(ctx, home + rel, perms);
+  if (h.uuid !== undefined) layout.push(["/vm", `/vm/${h.uuid}`, readOnly]);
+  if (h.memoryKiB !== undefined) layout.push(["/memory", "", readOnly], ["/memory/target", String(h.memoryKiB), readOnly]);
+  if (h.console !== undefined) {
+    // The frontend's directory is the guest's (libxl__device_generic_add); what the backend
+    // reads from it, read-only.
+    layout.push(
+      ["/console", "", guests], ["/console/ring-ref", h.console.mfn, readOnly], ["/console/port", String(h.console.port), readOnly],
+    );
+  }
+  const nodesToMake = layout.map(([rel, value, perms]): [string, string, typeof readOnly] => [home + rel, value, perms]);
+  if (h.uuid !== undefined) {
+    const vm = `/vm/${h.uuid}`;
+    nodesToMake.push([vm, "", readOnly], [`${vm}/uuid`, h.uuid, readOnly], [`${vm}/name`, h.name, readOnly]);
+  }
+  for (const [path, value, perms] of nodesToMake) {
+    nodes.write(ctx, path, Buffer.from(value));
+    nodes.setPerms(ctx, path, perms);
   }
 }
 

@@ -4,7 +4,7 @@
 // Only the kernel process connects: the socket is mode 0600 in the store's 0700 directory.
 //
 // A connection begins with one line of JSON naming the domain it speaks for,
-//   {"domid":3,"name":"guest","mfn":"32763","port":2}\n
+//   {"domid":3,"name":"guest","mfn":"32763","port":2,"uuid":"...","memoryKiB":65536,"consoleMfn":"32762","consolePort":1}\n
 // and carries that domain's xenstore byte stream from then on, with the domain's (unprivileged)
 // rights. The first connection for a domain introduces it (its home is laid out and
 // @introduceDomain fires); a later one, after a store or relay restart, just reconnects. When
@@ -15,18 +15,22 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { SocketTransport } from "./socket.js";
-import type { Store } from "./core.js";
+import type { DomainHome, Store } from "./core.js";
 import { DOMID_FIRST_RESERVED } from "./domain.js";
 
 /** The hello line is short; anything longer is not a relay. */
 const MAX_HELLO = 512;
 
-export interface DomainHello {
+/** The ring's domain and frame and port; the rest (optional) is what its home shows. */
+export interface DomainHello extends DomainHome {
   domid: number;
-  name: string;
   mfn: string;
   port: number;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const isPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 0xffffffff;
+const isMfn = (m: unknown): m is string => typeof m === "string" && /^\d{1,20}$/.test(m);
 
 /** The hello line, or an Error saying what is wrong with it. */
 export function parseHello(line: string): DomainHello | Error {
@@ -36,13 +40,26 @@ export function parseHello(line: string): DomainHello | Error {
   } catch {
     return new Error("the first line is not JSON");
   }
-  const h = v as Partial<DomainHello>;
+  const h = v as Partial<DomainHello> & { consoleMfn?: unknown; consolePort?: unknown };
   if (typeof v !== "object" || v === null) return new Error("the first line is not an object");
   if (!Number.isInteger(h.domid) || h.domid! < 1 || h.domid! >= DOMID_FIRST_RESERVED) return new Error("bad domid");
   if (typeof h.name !== "string" || h.name.length === 0 || h.name.length > 64) return new Error("bad name");
-  if (typeof h.mfn !== "string" || !/^\d{1,20}$/.test(h.mfn)) return new Error("bad mfn");
-  if (!Number.isInteger(h.port) || h.port! < 1 || h.port! > 0xffffffff) return new Error("bad port");
-  return { domid: h.domid!, name: h.name, mfn: h.mfn, port: h.port! };
+  if (!isMfn(h.mfn)) return new Error("bad mfn");
+  if (!isPort(h.port)) return new Error("bad port");
+  const hello: DomainHello = { domid: h.domid!, name: h.name, mfn: h.mfn, port: h.port };
+  if (h.uuid !== undefined) {
+    if (typeof h.uuid !== "string" || !UUID.test(h.uuid)) return new Error("bad uuid");
+    hello.uuid = h.uuid;
+  }
+  if (h.memoryKiB !== undefined) {
+    if (!Number.isSafeInteger(h.memoryKiB) || h.memoryKiB < 1) return new Error("bad memoryKiB");
+    hello.memoryKiB = h.memoryKiB;
+  }
+  if (h.consoleMfn !== undefined || h.consolePort !== undefined) {
+    if (!isMfn(h.consoleMfn) || !isPort(h.consolePort)) return new Error("bad console");
+    hello.console = { mfn: h.consoleMfn, port: h.consolePort };
+  }
+  return hello;
 }
 
 /** Serves guests' rings, relayed by the kernel process, on `path`. */
@@ -69,7 +86,7 @@ export async function listenDomainSocket(store: Store, path: string): Promise<Se
       socket.destroy();
     };
     const serve = (h: DomainHello, rest: Buffer): void => {
-      store.introduceDomain(h.domid, { mfn: h.mfn, port: h.port }, h.name);
+      store.introduceDomain(h.domid, { mfn: h.mfn, port: h.port }, h);
       const transport = new SocketTransport(socket);
       const conn = store.connect(h.domid, transport, `domain ${h.domid} (${h.name})`);
       transport.conn = conn;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The store process: `node dist/services/store/main.js [--home DIR]`. Serves xenstore on
+// The store process: `node dist/services/store/main.js [--home DIR]`. Quotas come from
+// DIR/xend-config.sxp, then --quota. Serves xenstore on
 // DIR/run/xenstored/socket (and guests' rings, relayed by the kernel process, on
 // DIR/run/xenstored/domains.sock) and keeps its database in DIR/store; logs to stderr; SIGTERM or
 // SIGINT stop it cleanly (every acknowledged write is on disk at any time anyway).
@@ -8,6 +9,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Store } from "./core.js";
+import { hostQuotas } from "./host-config.js";
 import { parseQuota, type Quotas } from "./quota.js";
 import { listenSocket } from "./socket.js";
 import { listenDomainSocket } from "./domain-socket.js";
@@ -55,7 +57,9 @@ const program = new Command()
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
   const home = opts.home ?? process.env.DOMUS_HOME ?? join(homedir(), ".domus");
-  const store = Store.open({ dir: join(home, "store"), quotas: opts.quota, compactBytes: opts.compactBytes, log });
+  // xend-config.sxp's quotas, then --quota: a flag is the more specific setting.
+  const quotas = await hostQuotas(home, opts.quota, log);
+  const store = Store.open({ dir: join(home, "store"), quotas, compactBytes: opts.compactBytes, log });
   // The domain socket first: the supervisor takes the tools' socket as the sign the store is up.
   const domainsPath = join(home, "run", "xenstored", "domains.sock");
   const domainServer = await listenDomainSocket(store, domainsPath);

@@ -14,11 +14,12 @@ let dom0: XsClient;
 let cleanup: () => void;
 const events: string[] = [];
 
+const UUID = "aa6969f3-8012-24f0-1e3a-35f150001950";
 const domainsSock = (): string => join(store.home, "run", "xenstored", "domains.sock");
 
-async function relay(domid: number, name: string): Promise<RawConnection> {
+async function relay(domid: number, name: string, more: Record<string, unknown> = {}): Promise<RawConnection> {
   const c = await RawConnection.connect(domainsSock());
-  c.send(Buffer.from(`${JSON.stringify({ domid, name, mfn: "1234", port: 2 })}\n`));
+  c.send(Buffer.from(`${JSON.stringify({ domid, name, mfn: "1234", port: 2, ...more })}\n`));
   return c;
 }
 
@@ -51,9 +52,43 @@ describe("the store's domain socket", () => {
   it("checks the hello line", () => {
     expect(parseHello('{"domid":3,"name":"g","mfn":"9","port":2}')).toEqual({ domid: 3, name: "g", mfn: "9", port: 2 });
     for (const bad of ["", "3", '{"domid":0,"name":"g","mfn":"9","port":2}', '{"domid":3,"name":"","mfn":"9","port":2}',
-      '{"domid":3,"name":"g","mfn":"x","port":2}', '{"domid":3,"name":"g","mfn":"9","port":0}']) {
+      '{"domid":3,"name":"g","mfn":"x","port":2}', '{"domid":3,"name":"g","mfn":"9","port":0}',
+      '{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"x"}', '{"domid":3,"name":"g","mfn":"9","port":2,"memoryKiB":0}',
+      '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8"}', '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8","consolePort":-1}']) {
       expect(parseHello(bad)).toBeInstanceOf(Error);
     }
+    expect(parseHello(`{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"${UUID}","memoryKiB":65536,"consoleMfn":"8","consolePort":1}`)).toEqual({
+      domid: 3, name: "g", mfn: "9", port: 2, uuid: UUID, memoryKiB: 65536, console: { mfn: "8", port: 1 },
+    });
+  });
+
+  it("lays out Xen's home: vm, device, backend, control/shutdown, memory/target, console", async () => {
+    const g = await relay(11, "guest11", { uuid: UUID, memoryKiB: 65536, consoleMfn: "1233", consolePort: 1 });
+    await until("the home", () => exists("/local/domain/11/console/port"));
+    const home = "/local/domain/11";
+    expect((await dom0.directory(home)).sort()).toEqual(
+      ["attr", "backend", "console", "control", "data", "device", "domid", "drivers", "error", "feature", "memory", "name", "vm"],
+    );
+    const read = async (p: string): Promise<string> => (await dom0.read(`${home}/${p}`)).toString();
+    expect(await read("vm")).toBe(`/vm/${UUID}`);
+    expect(await read("memory/target")).toBe("65536");
+    expect(await read("console/ring-ref")).toBe("1233");
+    expect(await read("console/port")).toBe("1");
+    expect(await read("control/shutdown")).toBe("");
+    expect(await dom0.directory(`${home}/backend`)).toEqual([]);
+    expect((await dom0.read(`/vm/${UUID}/uuid`)).toString()).toBe(UUID);
+    expect((await dom0.read(`/vm/${UUID}/name`)).toString()).toBe("guest11");
+    // The guest reads them and may not change them; its console directory is its own.
+    for (const p of [home, `${home}/vm`, `${home}/backend`, `${home}/memory/target`, `${home}/console/ring-ref`, `${home}/console/port`, `/vm/${UUID}`]) {
+      expect(await dom0.getPerms(p)).toEqual(["n0", "r11"]);
+    }
+    expect(await dom0.getPerms(`${home}/console`)).toEqual(["n11"]);
+    expect((await g.request(XS_READ, ["console/ring-ref"])).text).toBe("1233");
+    expect((await g.request(XS_READ, [`/vm/${UUID}/name`])).text).toBe("guest11");
+    expect((await g.request(XS_WRITE, Buffer.from("memory/target\0" + "1"))).text).toBe("EACCES\0");
+    // The domain going takes its /vm/<uuid> with its home.
+    g.close();
+    await until("the home removed", async () => !(await exists(home)) && !(await exists(`/vm/${UUID}`)));
   });
 
   it("introduces the domain with the toolstack's home, and speaks for it", async () => {

@@ -51,6 +51,12 @@ describe("a PV guest's xenstore ring", () => {
       // The home has the toolstack's layout; the guest's own key is there.
       expect(xs("xenstore-read", `${home}/name`).out.trim()).toBe("xs1");
       expect(xs("xenstore-read", `${home}/domid`).out.trim()).toBe(domid);
+      const vm = xs("xenstore-read", `${home}/vm`).out.trim();
+      expect(vm).toMatch(/^\/vm\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/);
+      expect(xs("xenstore-read", `${vm}/name`).out.trim()).toBe("xs1");
+      expect(xs("xenstore-read", `${home}/memory/target`).out.trim()).toBe(String(16 * 1024));
+      expect(xs("xenstore-read", `${home}/console/ring-ref`).out.trim()).toMatch(/^\d+$/);
+      expect(xs("xenstore-read", `${home}/console/port`).out.trim()).toMatch(/^[1-9]\d*$/);
       const hello = xs("xenstore-read", `${home}/data/hello`);
       expect(hello.status, hello.err).toBe(0);
       expect(hello.out.trim()).toBe("world");

@@ -18,13 +18,16 @@ import { checkListenAddress } from "./vfb.js";
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Limits the store puts on each guest's use of it, so that one guest cannot starve the others. */
+/**
+ * Limits the store puts on each guest's use of it, so that one guest cannot starve the others
+ * (read by services/store/host-config.ts when the store starts).
+ */
 export interface XenstoreQuotas {
   /** Nodes one domain may own. */
   readonly maxNodesPerDomain: number;
   /** Watches one domain may have registered. */
   readonly maxWatches: number;
-  /** Bytes in one node's value. */
+  /** Bytes in one node: its value, child names and 8 per permission, as Xen counts. */
   readonly maxNodeSize: number;
   /** Transactions one domain may have open. */
   readonly maxTransactions: number;

@@ -102,6 +102,7 @@ export function kernelSpec(g: GuestConfig): DomainSpec {
   const bios = c.bios === "none" ? null : c.bios ?? (c.builder === "hvm" ? OPENSBI_FW_JUMP : null);
   return {
     name: c.name,
+    ...(c.uuid === undefined ? {} : { uuid: c.uuid }),
     builder: c.builder,
     memoryMiB: c.memory,
     maxmemMiB: c.maxmem,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  XS_ERROR, XS_HDR_REQ_ID, XS_HDR_TX_ID, XS_HDR_TYPE, XS_HEADER_SIZE, XS_READ, XS_TRANSACTION_END,
+  XS_ERROR, XS_HDR_REQ_ID, XS_HDR_TX_ID, XS_HDR_TYPE, XS_HEADER_SIZE, XS_READ, XS_RESET_WATCHES, XS_TRANSACTION_END,
   XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT, XS_WRITE,
 } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
@@ -106,6 +106,41 @@ describe("the xenstore relay's ledger", () => {
     expect(l.connected().toStore).toHaveLength(1);
     l.fromStore(msg(XS_ERROR, 0, 0, "ENOSPC"));
     expect(l.activeWatches()).toEqual([]);
+  });
+
+  it("on a ring reset drops what the guest asked for: replies still due are the relay's", () => {
+    const l = new XenstoreLedger(5);
+    l.request(msg(XS_WATCH, 1, 0, "a", "t"));
+    l.fromStore(msg(XS_WATCH, 1, 0, "OK"));
+    l.request(msg(XS_TRANSACTION_START, 2, 0, ""));
+    l.fromStore(msg(XS_TRANSACTION_START, 2, 0, "1"));
+    // A WATCH in flight that the store refuses must not touch the guest's later watches.
+    l.request(msg(XS_WATCH, 3, 0, "b", "t"));
+    const out = l.reset(true);
+    expect(out.toGuest).toEqual([]);
+    expect(out.toStore.map(typeOf)).toEqual([XS_RESET_WATCHES]);
+    expect(l.activeWatches()).toEqual([]);
+    expect(l.outstanding).toBe(0);
+    const w = msg(XS_WATCH, 4, 0, "b", "t");
+    expect(l.request(w).toStore).toEqual([w]);
+    expect(l.fromStore(msg(XS_ERROR, 3, 0, "EEXIST")).toGuest).toEqual([]);
+    expect(l.fromStore(msg(XS_RESET_WATCHES, 0, 0, "OK")).toGuest).toEqual([]);
+    const ok = msg(XS_WATCH, 4, 0, "OK");
+    expect(l.fromStore(ok).toGuest).toEqual([ok]);
+    expect(l.activeWatches()).toEqual(["/local/domain/5/b\0t"]);
+    // The transaction went with the reset: a restart does not turn it into EAGAINs.
+    expect(l.connected().toStore.map(typeOf)).toEqual([XS_WATCH]);
+    const inOld = msg(XS_WRITE, 5, 1, "c", "v");
+    expect(l.request(inOld).toStore).toEqual([inOld]);
+  });
+
+  it("on a ring reset without a store connection starts from nothing", () => {
+    const l = new XenstoreLedger(5);
+    l.request(msg(XS_WATCH, 1, 0, "a", "t"));
+    l.fromStore(msg(XS_WATCH, 1, 0, "OK"));
+    l.request(msg(XS_WRITE, 2, 0, "a", "v"));
+    expect(l.reset(false)).toEqual({ toStore: [], toGuest: [] });
+    expect(l.connected()).toEqual({ toStore: [], toGuest: [] });
   });
 
   it("answers EAGAIN, in order, for what was in a transaction that died with the store", () => {

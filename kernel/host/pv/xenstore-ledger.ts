@@ -17,6 +17,11 @@
 // The store answers a connection's requests in order (as xenstored does), with watch events in
 // between, so a reply belongs to the oldest request without one; req_ids are the guest's and
 // may repeat. Replies reach the guest in request order, including the ones the relay makes up.
+//
+// The guest may also ask for a fresh start itself (the ring's reconnection feature, `reset`):
+// then everything it asked for is forgotten. Requests already at the store are still answered
+// there, in order, so they stay here as the relay's own until their replies come, and are
+// dropped; a RESET_WATCHES behind them ends the connection's watches and transactions.
 // Pure bookkeeping: no sockets, no guest memory, so it is tested on its own.
 
 import {
@@ -27,8 +32,13 @@ import {
 interface Pending {
   /** The whole request. */
   readonly msg: Buffer;
-  /** Sent by the relay (a watch registered again): the reply is not the guest's. */
-  readonly own: boolean;
+  /**
+   * Sent by the relay (a watch registered again, a RESET_WATCHES), or the guest's but discarded
+   * by a reset: the reply is not the guest's.
+   */
+  own: boolean;
+  /** A watch registered again: a refusal means the guest lost it. */
+  readonly rewatch?: boolean;
   /** Sent to the store (or answered here, when false). */
   sent: boolean;
   /** The reply, once known; it waits for the replies to earlier requests. */
@@ -104,7 +114,7 @@ export class XenstoreLedger {
     // Registrations still unanswered from an earlier connection are made again below.
     const guests = this.pending.filter((p) => !p.own);
     const own = [...this.watches.values()].map((payload): Pending => ({
-      msg: message(XS_WATCH, 0, 0, payload), own: true, sent: true,
+      msg: message(XS_WATCH, 0, 0, payload), own: true, rewatch: true, sent: true,
     }));
     this.pending = [...own, ...guests];
     const toStore = own.map((p) => p.msg);
@@ -113,6 +123,28 @@ export class XenstoreLedger {
       if (p.reply === undefined && !this.answerIfDead(p)) toStore.push(p.msg);
     }
     return { toStore, toGuest: this.drain() };
+  }
+
+  /**
+   * The guest reset its ring (XENSTORE_RECONNECT): its requests, watches and transactions are
+   * gone. With a store connection (`connected`), what the store has not answered yet is left to
+   * be answered and dropped, and the store is told to end the watches and transactions; without
+   * one, the next connection starts with nothing anyway.
+   */
+  reset(connected: boolean): LedgerOutput {
+    this.watches.clear();
+    this.liveTx.clear();
+    this.deadTx.clear();
+    if (!connected) {
+      this.pending = [];
+      return { toStore: [], toGuest: [] };
+    }
+    // Answered here (EAGAIN) or by the store: nothing owed to anyone.
+    this.pending = this.pending.filter((p) => p.sent && p.reply === undefined);
+    for (const p of this.pending) p.own = true;
+    const reset: Pending = { msg: message(XS_RESET_WATCHES, 0, 0, Buffer.alloc(0)), own: true, sent: true };
+    this.pending.push(reset);
+    return { toStore: [reset.msg], toGuest: [] };
   }
 
   /** The guest's watches, as `path\0token` with canonical paths (for tests and logs). */
@@ -145,7 +177,7 @@ export class XenstoreLedger {
       if (p.own) {
         // The new store refused a watch the old one had (a quota lowered meanwhile): the guest
         // has lost it either way; stop registering it.
-        if (isError(reply)) this.watches.delete(this.watchKey(p.msg));
+        if (p.rewatch && isError(reply)) this.watches.delete(this.watchKey(p.msg));
         continue;
       }
       if (p.sent) this.note(p.msg, reply);

@@ -7,16 +7,18 @@ import { GuestMemory } from "../guest-memory.js";
 import { GUEST_RAM_HOST_BASE } from "../../public/kernel-abi.js";
 import { SH_EVTCHN_PENDING } from "../../public/xen/shared-info.js";
 import {
-  XENSTORE_RING_SIZE, XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS,
-  XS_RING_RSP_PROD,
+  XENSTORE_CONNECTED, XENSTORE_RECONNECT, XENSTORE_RING_SIZE, XENSTORE_SERVER_FEATURE_RECONNECTION, XS_RING_CONNECTION,
+  XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS, XS_RING_RSP_PROD,
+  XS_RING_SERVER_FEATURES,
 } from "../../public/xen/xenstore-ring.js";
-import { XS_READ, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from "../../public/xs-wire.js";
+import { XS_READ, XS_RESET_WATCHES, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
 import { PvDomain } from "./pv-domain.js";
 import { pvLayout } from "./pv-layout.js";
 import { XenstoreRing } from "./xenstore-ring.js";
 
 const RAM = 1024 * 1024;
+const UUID = "aa6969f3-8012-24f0-1e3a-35f150001950";
 
 /** A stand-in for the store's domain socket: what arrives, and the connection to answer on. */
 class FakeStore {
@@ -70,7 +72,7 @@ function setup() {
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
   const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {} });
-  const ring = new XenstoreRing(dom, "guest", path, () => {});
+  const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024 }, path, () => {});
   rings.push(ring);
   const page = mem.dataView(layout.xenstore, 4096);
   const sh = mem.dataView(layout.sharedInfo, 4096);
@@ -108,6 +110,7 @@ describe("the xenstore ring relay", () => {
     const nl = store.received.indexOf(0x0a);
     expect(JSON.parse(store.received.toString("utf8", 0, nl))).toEqual({
       domid: 5, name: "guest", mfn: String(t.dom.layout.xenstore / 4096), port: t.dom.storePort,
+      uuid: UUID, memoryKiB: 1024, consoleMfn: String(t.dom.layout.console / 4096), consolePort: t.dom.consolePort,
     });
     // The ring was emptied (the guest may go on), but half a message is not sent.
     expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(10);
@@ -186,6 +189,57 @@ describe("the xenstore ring relay", () => {
     let got = Buffer.alloc(0);
     await until("the replies", () => (got = Buffer.concat([got, t.consume()])).length >= event.length + writeOk.length);
     expect(got).toEqual(Buffer.concat([event, writeOk]));
+  });
+
+  it("offers ring reconnection: a RECONNECT empties the ring and forgets the guest's requests and watches", async () => {
+    const t = setup();
+    expect(t.page.getUint32(XS_RING_SERVER_FEATURES, true) & XENSTORE_SERVER_FEATURE_RECONNECTION).toBe(XENSTORE_SERVER_FEATURE_RECONNECTION);
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    const afterHello = (): Buffer => store.received.subarray(store.received.indexOf(0x0a) + 1);
+    const watch = encodeMessage(XS_WATCH, 1, 0, joinStrings(["data/poke", "poke"]));
+    t.produce(watch);
+    t.ring.notify();
+    await until("the watch", () => afterHello().equals(watch));
+    store.socket!.write(encodeMessage(XS_WATCH, 1, 0, joinStrings(["OK"])));
+    await until("the watch's reply", () => t.page.getUint32(XS_RING_RSP_PROD, true) !== 0);
+    // An unanswered write, half a request, and a reply the guest has not taken.
+    const write = encodeMessage(XS_WRITE, 2, 0, joinStrings(["data/hello", "world"]));
+    t.produce(write);
+    t.ring.notify();
+    await until("the write", () => afterHello().equals(Buffer.concat([watch, write])));
+    t.produce(read("data/half", 3).subarray(0, 7));
+
+    t.page.setUint32(XS_RING_CONNECTION, XENSTORE_RECONNECT, true);
+    t.clearPending();
+    t.ring.notify();
+    expect(t.page.getUint32(XS_RING_CONNECTION, true)).toBe(XENSTORE_CONNECTED);
+    for (const off of [XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP_CONS, XS_RING_RSP_PROD]) expect(t.page.getUint32(off, true)).toBe(0);
+    expect(t.storePending()).toBe(true);
+    // The store is told to drop the connection's watches and transactions.
+    const resetWatches = encodeMessage(XS_RESET_WATCHES, 0, 0, Buffer.alloc(0));
+    await until("RESET_WATCHES", () => afterHello().equals(Buffer.concat([watch, write, resetWatches])));
+
+    // The write's reply and the reset's are dropped; the guest's new request is answered.
+    const again = read("domid", 4);
+    t.produce(again);
+    t.ring.notify();
+    await until("the new request", () => afterHello().equals(Buffer.concat([watch, write, resetWatches, again])));
+    const answer = encodeMessage(XS_READ, 4, 0, Buffer.from("5"));
+    store.socket!.write(Buffer.concat([
+      encodeMessage(XS_WRITE, 2, 0, joinStrings(["OK"])), encodeMessage(XS_RESET_WATCHES, 0, 0, joinStrings(["OK"])), answer,
+    ]));
+    let got = Buffer.alloc(0);
+    await until("the answer", () => (got = Buffer.concat([got, t.consume()])).length >= answer.length);
+    expect(got).toEqual(answer);
+
+    // The watch is gone for good: a store restart registers nothing again.
+    const old = store.socket!;
+    store.received = Buffer.alloc(0);
+    old.destroy();
+    await until("the new connection", () => store.socket !== old && store.received.includes(0x0a));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(afterHello().length).toBe(0);
   });
 
   it("ends the connection when the domain goes (the store then releases it)", async () => {

@@ -10,11 +10,18 @@
 // reach the guest, and the relay reconnects. The guest does not notice the restart: the ledger
 // (xenstore-ledger.ts) keeps the requests the store has not answered and the guest's watches,
 // which the store keeps per connection, and replays them on the new connection.
+//
+// The relay offers Xen's ring reconnection (docs/misc/xenstore-ring.txt): a guest that starts
+// afresh on a ring in use (a kexec'd or crash kernel, a loader handing over) sets `connection`
+// to XENSTORE_RECONNECT and notifies; the relay then forgets the guest's requests, watches and
+// transactions and the ring's contents, zeroes the indices, sets XENSTORE_CONNECTED and
+// notifies back. The store connection stays: it is told to drop the watches and transactions.
 
 import { connect, type Socket } from "node:net";
 import {
-  XENSTORE_RING_SIZE, XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS,
-  XS_RING_RSP_PROD,
+  XENSTORE_CONNECTED, XENSTORE_RECONNECT, XENSTORE_RING_SIZE, XENSTORE_SERVER_FEATURE_RECONNECTION, XS_RING_CONNECTION,
+  XS_RING_REQ, XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP, XS_RING_RSP_CONS, XS_RING_RSP_PROD,
+  XS_RING_SERVER_FEATURES,
 } from "../../public/xen/xenstore-ring.js";
 import { XENSTORE_PAYLOAD_MAX, XS_HDR_LEN, XS_HEADER_SIZE } from "../../public/xs-wire.js";
 import type { PvDomain } from "./pv-domain.js";
@@ -33,6 +40,16 @@ function takeMessage(buf: Buffer): number | undefined | Error {
   return buf.length >= XS_HEADER_SIZE + len ? XS_HEADER_SIZE + len : undefined;
 }
 
+/**
+ * What the store lays out in the domain's home besides the ring (libxl's job in Xen), sent on the
+ * hello line: `vm` names the uuid, `memory/target` the KiB.
+ */
+export interface DomainIdentity {
+  readonly name: string;
+  readonly uuid: string;
+  readonly memoryKiB: number;
+}
+
 export class XenstoreRing {
   private socket: Socket | undefined;
   private connected = false;
@@ -49,16 +66,20 @@ export class XenstoreRing {
 
   constructor(
     private readonly dom: PvDomain,
-    private readonly name: string,
+    private readonly identity: DomainIdentity,
     private readonly socketPath: string,
     private readonly log: (msg: string) => void,
   ) {
     this.ledger = new XenstoreLedger(dom.domid);
+    // Advertised before the guest runs, as xenstored does when it introduces a domain.
+    const ring = this.ring();
+    ring.setUint32(XS_RING_SERVER_FEATURES, ring.getUint32(XS_RING_SERVER_FEATURES, true) | XENSTORE_SERVER_FEATURE_RECONNECTION, true);
   }
 
   /** The guest notified its store port: take its requests, and deliver replies it made room for. */
   notify(): void {
     if (this.closed) return;
+    if (this.ring().getUint32(XS_RING_CONNECTION, true) === XENSTORE_RECONNECT) this.reset();
     this.pushReplies();
     if (!this.connected) {
       this.connect();
@@ -85,8 +106,12 @@ export class XenstoreRing {
     this.socket = socket;
     socket.on("connect", () => {
       this.connected = true;
+      // The console's frame and port too: the store writes them as console/ring-ref and
+      // console/port, as libxl does for xenconsoled.
       socket.write(`${JSON.stringify({
-        domid: this.dom.domid, name: this.name, mfn: String(this.dom.layout.xenstore / 4096), port: this.dom.storePort,
+        domid: this.dom.domid, name: this.identity.name, mfn: String(this.dom.layout.xenstore / 4096), port: this.dom.storePort,
+        uuid: this.identity.uuid, memoryKiB: this.identity.memoryKiB,
+        consoleMfn: String(this.dom.layout.console / 4096), consolePort: this.dom.consolePort,
       })}\n`);
       this.log(`xenstore ring connected to the store`);
       // After a restart: the guest's watches, then the requests the old store left unanswered.
@@ -110,6 +135,23 @@ export class XenstoreRing {
         this.retry.unref();
       }
     });
+  }
+
+  /** XENSTORE_RECONNECT: the guest starts afresh on an empty ring, owed nothing. */
+  private reset(): void {
+    this.log(`xenstore ring reset by the guest`);
+    this.partialRequest = Buffer.alloc(0);
+    this.replies = Buffer.alloc(0);
+    // `partialReply` stays: it is part of the store's stream, whose framing goes on.
+    this.apply(this.ledger.reset(this.connected));
+    const ring = this.ring();
+    for (let i = 0; i < XENSTORE_RING_SIZE; i++) {
+      ring.setUint8(XS_RING_REQ + i, 0);
+      ring.setUint8(XS_RING_RSP + i, 0);
+    }
+    for (const off of [XS_RING_REQ_CONS, XS_RING_REQ_PROD, XS_RING_RSP_CONS, XS_RING_RSP_PROD]) ring.setUint32(off, 0, true);
+    ring.setUint32(XS_RING_CONNECTION, XENSTORE_CONNECTED, true);
+    this.dom.deliver(this.dom.storePort);
   }
 
   /** Moves what the guest produced in `req` into whole requests for the store. */

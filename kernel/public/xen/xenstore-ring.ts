@@ -15,7 +15,7 @@ export const XS_RING_SERVER_FEATURES: u32 = 2064; // u32, XENSTORE_SERVER_FEATUR
 export const XS_RING_CONNECTION: u32 = 2068; // u32, XENSTORE_CONNECTED or XENSTORE_RECONNECT
 export const XS_RING_ERROR: u32 = 2072; // u32, XENSTORE_ERROR_*
 
-/** The server supports the connection field's reconnection protocol (Domus does not offer it yet). */
+/** The server supports the connection field's reconnection protocol (the kernel's relay does). */
 export const XENSTORE_SERVER_FEATURE_RECONNECTION: u32 = 1;
 export const XENSTORE_CONNECTED: u32 = 0;
 export const XENSTORE_RECONNECT: u32 = 1;
