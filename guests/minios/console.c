@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
+#include "byte-ring.h"
 #include "console.h"
 #include "events.h"
 #include "format.h"
@@ -20,24 +21,12 @@ static void hypercall_write(const char *s, size_t n) {
     if (n > 0) hypercall(HYPERVISOR_console_io, CONSOLEIO_write, n, gpa(s));
 }
 
+static const struct byte_ring out = {XENCONS_OUT, XENCONS_OUT_SIZE, XENCONS_OUT_CONS, XENCONS_OUT_PROD};
+
+static void notify_console(void) { events_send(ring_port); }
+
 static void ring_write(const char *s, size_t n) {
-    while (n > 0) {
-        uint32_t cons = RING32(XENCONS_OUT_CONS);
-        uint32_t prod = RING32(XENCONS_OUT_PROD);
-        mb(); /* read cons before overwriting the bytes it says are free */
-        uint32_t space = ring_free(prod, cons, XENCONS_OUT_SIZE);
-        if (space == 0) {
-            /* Full: make sure the backend knows there is data, and let it run. */
-            events_send(ring_port);
-            sched_yield();
-            continue;
-        }
-        for (; space > 0 && n > 0; space--, n--)
-            ring[XENCONS_OUT + ring_index(prod++, XENCONS_OUT_SIZE)] = (uint8_t)*s++;
-        wmb(); /* the bytes before the index that publishes them */
-        RING32(XENCONS_OUT_PROD) = prod;
-        events_send(ring_port);
-    }
+    byte_ring_put(ring, &out, (const uint8_t *)s, n, notify_console, sched_yield);
 }
 
 void console_write(const char *s, size_t n) {

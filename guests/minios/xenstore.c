@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
+#include "byte-ring.h"
 #include "events.h"
 #include "ring.h"
 #include "sched.h"
@@ -46,23 +47,12 @@ static void wait_store(void) {
     if (!events_take(port)) sched_wait();
 }
 
+static const struct byte_ring req = {XS_RING_REQ, XENSTORE_RING_SIZE, XS_RING_REQ_CONS, XS_RING_REQ_PROD};
+
+static void notify_store(void) { events_send(port); }
+
 static void ring_put(const void *data, size_t n) {
-    const uint8_t *p = data;
-    while (n > 0) {
-        uint32_t cons = RING32(XS_RING_REQ_CONS);
-        uint32_t prod = RING32(XS_RING_REQ_PROD);
-        mb(); /* read cons before overwriting the bytes it says are free */
-        uint32_t space = ring_free(prod, cons, XENSTORE_RING_SIZE);
-        if (space == 0) {
-            events_send(port);
-            wait_store();
-            continue;
-        }
-        for (; space > 0 && n > 0; space--, n--) ring[XS_RING_REQ + ring_index(prod++, XENSTORE_RING_SIZE)] = *p++;
-        wmb(); /* the bytes before the index that publishes them */
-        RING32(XS_RING_REQ_PROD) = prod;
-    }
-    events_send(port);
+    byte_ring_put(ring, &req, data, n, notify_store, wait_store);
 }
 
 static void ring_get(void *data, size_t n) {
