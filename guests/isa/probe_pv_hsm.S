@@ -2,7 +2,7 @@
    HSM; vCPU 1 checks its a0/a1, sets a flag and stops itself; vCPU 0 waits for the flag, checks
    the HSM status of both and that starting a running vCPU is refused, prints "hsm ok" and powers
    off (or crashes on any mismatch). */
-#include "../include/domus-abi.h"
+#include "include/pv.h"
 #define EXT_HSM 0x48534d
   .section .text.init
   .globl _start
@@ -41,27 +41,10 @@ stopped:                          /* vCPU 1 stops right after setting the flag *
   ecall
   li t1, -6                       /* SBI_ERR_ALREADY_AVAILABLE */
   bne a0, t1, crash
-  li a7, SBI_EXT_DOMUS
-  li a6, HYPERVISOR_console_io
-  li a0, CONSOLEIO_write
-  la a2, msg
-  la a1, msg_end
-  sub a1, a1, a2
-  ecall
-  la a1, reason
-  li t0, SHUTDOWN_poweroff
-  sw t0, 0(a1)
-  j shutdown
+  PV_PRINT msg, msg_end
+  PV_SHUTDOWN SHUTDOWN_poweroff
 crash:
-  la a1, reason
-  li t0, SHUTDOWN_crash
-  sw t0, 0(a1)
-shutdown:
-  li a7, SBI_EXT_DOMUS
-  li a6, HYPERVISOR_sched_op
-  li a0, SCHEDOP_shutdown
-  ecall
-1: j 1b
+  PV_SHUTDOWN SHUTDOWN_crash
 
 secondary:
   li t1, 1
@@ -86,4 +69,3 @@ msg_end:
   .section .data
   .align 2
 flag: .word 0
-reason: .word 0
