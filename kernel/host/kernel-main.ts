@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Hypervisor } from "./hypervisor.js";
+import { kernelModule } from "./wasm-kernel.js";
 import { KernelServer } from "./kernel-server.js";
 import { KERNEL_SOCKET } from "../public/protocol.js";
 import { resolveHome } from "../../tools/lib/home.js";
@@ -28,6 +29,7 @@ const hv = new Hypervisor({
 }, log, { storeSocket: join(home, "run", "xenstored", "domains.sock") });
 server = new KernelServer(hv, log);
 
+kernelModule();
 mkdirSync(join(home, "run"), { recursive: true });
 const socketPath = join(home, KERNEL_SOCKET);
 await server.listen(socketPath);

@@ -33,7 +33,8 @@ export interface WasmKernel {
 
 let compiled: WebAssembly.Module | undefined;
 
-function kernelModule(): WebAssembly.Module {
+/** The compiled kernel; the kernel process compiles it at start, so a missing or broken build/kernel.wasm is reported then, not at the first domain. */
+export function kernelModule(): WebAssembly.Module {
   if (compiled === undefined) {
     const wasmPath = join(projectRoot(), "build", "kernel.wasm");
     let code: Buffer;
