@@ -1,5 +1,6 @@
 /* Probe (not an ISA test): prints a line through the HTIF console, as Spike test programs do,
    then exits with status 0 through tohost. test/console.test.ts reads the line on stdout. */
+#include "include/htif.h"
   .section .text.init
   .globl _start
 _start:
@@ -26,11 +27,4 @@ done:
   .section .rodata
 message: .asciz "hello through tohost\n"
 
-  .section .tohost, "aw", @progbits
-  .align 3
-  .globl tohost
-tohost: .dword 0
-  .size tohost, 8
-  .globl fromhost
-fromhost: .dword 0
-  .size fromhost, 8
+  HTIF_WORDS

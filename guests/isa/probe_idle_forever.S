@@ -3,6 +3,8 @@
    board's 16550 UART, then sleeps in WFI between machine-timer interrupts 1 s apart, forever.
    (wfi_idle.S stops after 1 s and then spins, which on QEMU's virt board, without HTIF, costs
    a whole core.) */
+#include "include/clint.h"
+#include "include/htif.h"
   .section .text.init
   .globl _start
 _start:
@@ -24,24 +26,14 @@ putc:
 sleep_setup:
   la t0, on_timer
   csrw mtvec, t0
-  li s1, 0x200bff8          /* CLINT mtime */
-  li s2, 0x2004000          /* CLINT mtimecmp, hart 0 */
-  li s4, 10000000           /* 1 s at 10 MHz */
-  ld t1, 0(s1)
-  add t1, t1, s4
-  sd t1, 0(s2)
-  li t0, 0x80               /* mie.MTIE */
-  csrw mie, t0
-  csrsi mstatus, 8          /* mstatus.MIE */
+  TIMER_START 10000000      /* 1 s at 10 MHz */
 sleep:
   wfi
   j sleep
 
   .align 2                  /* mtvec needs a 4-byte aligned handler */
 on_timer:
-  ld t1, 0(s1)
-  add t1, t1, s4
-  sd t1, 0(s2)
+  TIMER_NEXT
   mret
 
 park:
@@ -51,11 +43,4 @@ park:
   .section .rodata
 message: .asciz "idle: sleeping in wfi, timer every 1 s\n"
 
-  .section .tohost, "aw", @progbits
-  .align 3
-  .globl tohost
-tohost: .dword 0
-  .size tohost, 8
-  .globl fromhost
-fromhost: .dword 0
-  .size fromhost, 8
+  HTIF_WORDS

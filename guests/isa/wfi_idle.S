@@ -1,5 +1,7 @@
 /* An idle guest: sleeps in WFI between five machine-timer interrupts 200 ms apart (1 s in
    all), then passes. test/idle.test.ts checks that sleeping costs the host no CPU. */
+#include "include/clint.h"
+#include "include/htif.h"
   .section .text.init
   .globl _start
 _start:
@@ -7,16 +9,8 @@ _start:
   bnez t0, park
   la t0, on_timer
   csrw mtvec, t0
-  li s1, 0x200bff8          /* CLINT mtime */
-  li s2, 0x2004000          /* CLINT mtimecmp, hart 0 */
   li s3, 5                  /* timer interrupts still to wait for */
-  li s4, 2000000            /* 200 ms at 10 MHz */
-  ld t1, 0(s1)
-  add t1, t1, s4
-  sd t1, 0(s2)
-  li t0, 0x80               /* mie.MTIE */
-  csrw mie, t0
-  csrsi mstatus, 8          /* mstatus.MIE */
+  TIMER_START 2000000       /* 200 ms at 10 MHz */
 sleep:
   wfi
   bnez s3, sleep
@@ -28,20 +22,11 @@ sleep:
   .align 2                  /* mtvec needs a 4-byte aligned handler */
 on_timer:
   addi s3, s3, -1
-  ld t1, 0(s1)
-  add t1, t1, s4
-  sd t1, 0(s2)
+  TIMER_NEXT
   mret
 
 park:
   wfi
   j park
 
-  .section .tohost, "aw", @progbits
-  .align 3
-  .globl tohost
-tohost: .dword 0
-  .size tohost, 8
-  .globl fromhost
-fromhost: .dword 0
-  .size fromhost, 8
+  HTIF_WORDS

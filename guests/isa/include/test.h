@@ -80,10 +80,8 @@
 #define MIP_STIP      (1 << IRQ_S_TIMER)
 #define MIP_MTIP      (1 << IRQ_M_TIMER)
 
-/* CLINT as on Spike / QEMU virt and spike machines; mtime runs at 10 MHz. */
-#define CLINT_MSIP     0x2000000
-#define CLINT_MTIMECMP 0x2004000
-#define CLINT_MTIME    0x200bff8
+#include "clint.h"
+#include "htif.h"
 
 /* Page-table entries and satp. */
 #define PTE_V (1 << 0)
@@ -376,16 +374,7 @@ report_fail:
 3:
   j 3b
 
-  .section .tohost, "aw", @progbits
-  .align 3
-  .globl tohost
-tohost:
-  .dword 0
-  .size tohost, 8
-  .globl fromhost
-fromhost:
-  .dword 0
-  .size fromhost, 8
+  HTIF_WORDS
 
   .section .data, "aw", @progbits
   .align 4
