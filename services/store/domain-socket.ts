@@ -11,10 +11,8 @@
 // the kernel process ends the connection the domain is gone: RELEASE and @releaseDomain follow.
 // A connection the store drops itself (a guest breaking the protocol) releases nothing.
 
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { dirname } from "node:path";
-import { SocketTransport } from "./socket.js";
+import { SocketTransport, listenUnix } from "./socket.js";
 import type { DomainHome, Store } from "./core.js";
 import { DOMID_FIRST_RESERVED } from "./domain.js";
 
@@ -63,9 +61,7 @@ export function parseHello(line: string): DomainHello | Error {
 }
 
 /** Serves guests' rings, relayed by the kernel process, on `path`. */
-export async function listenDomainSocket(store: Store, path: string): Promise<Server> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  rmSync(path, { force: true });
+export function listenDomainSocket(store: Store, path: string): Promise<Server> {
   const server = createServer((socket) => {
     socket.on("error", () => {});
     let hello = Buffer.alloc(0);
@@ -100,13 +96,5 @@ export async function listenDomainSocket(store: Store, path: string): Promise<Se
     };
     socket.on("data", onHello);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  chmodSync(path, 0o600);
-  return server;
+  return listenUnix(server, path);
 }

@@ -48,20 +48,14 @@ export class SocketTransport implements Transport {
   }
 }
 
-/** Serves `store` on a Unix socket at `path` (mode 0600, in a directory only we can enter). */
-export async function listenSocket(store: Store, path: string): Promise<Server> {
+/**
+ * Put `server` on a Unix socket at `path`, mode 0600 in a directory only we can enter. A socket
+ * file already there was left by a store that was killed (the store directory's lock keeps out
+ * a live one).
+ */
+export async function listenUnix(server: Server, path: string): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  // A socket left by a store that was killed (the store directory's lock keeps out a live one).
   rmSync(path, { force: true });
-  const server = createServer({ pauseOnConnect: false }, (socket) => {
-    const transport = new SocketTransport(socket);
-    const conn = store.connect(0, transport, `socket client ${socket.remoteAddress ?? ""}`.trim());
-    transport.conn = conn;
-    socket.on("data", (chunk: Buffer) => conn.receive(chunk));
-    socket.on("close", () => conn.closed());
-    // A client vanishing mid-write is its business; "close" follows.
-    socket.on("error", () => {});
-  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(path, () => {
@@ -71,4 +65,18 @@ export async function listenSocket(store: Store, path: string): Promise<Server> 
   });
   chmodSync(path, 0o600);
   return server;
+}
+
+/** Serves `store` on a Unix socket at `path`; everything connecting there is Domain-0. */
+export function listenSocket(store: Store, path: string): Promise<Server> {
+  const server = createServer({ pauseOnConnect: false }, (socket) => {
+    const transport = new SocketTransport(socket);
+    const conn = store.connect(0, transport, `socket client ${socket.remoteAddress ?? ""}`.trim());
+    transport.conn = conn;
+    socket.on("data", (chunk: Buffer) => conn.receive(chunk));
+    socket.on("close", () => conn.closed());
+    // A client vanishing mid-write is its business; "close" follows.
+    socket.on("error", () => {});
+  });
+  return listenUnix(server, path);
 }

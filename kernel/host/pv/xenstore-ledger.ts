@@ -24,8 +24,9 @@
 // dropped; a RESET_WATCHES behind them ends the connection's watches and transactions.
 // Pure bookkeeping: no sockets, no guest memory, so it is tested on its own.
 
+import { encodeMessage } from "../../../services/store/wire.js";
 import {
-  XS_ERROR, XS_HDR_LEN, XS_HDR_REQ_ID, XS_HDR_TX_ID, XS_HDR_TYPE, XS_HEADER_SIZE, XS_RESET_WATCHES,
+  XS_ERROR, XS_HDR_REQ_ID, XS_HDR_TX_ID, XS_HDR_TYPE, XS_HEADER_SIZE, XS_RESET_WATCHES,
   XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT,
 } from "../../public/xs-wire.js";
 
@@ -55,19 +56,9 @@ const type = (m: Buffer): number => m.readUInt32LE(XS_HDR_TYPE);
 const txId = (m: Buffer): number => m.readUInt32LE(XS_HDR_TX_ID);
 const payloadStrings = (m: Buffer): string[] => m.toString("utf8", XS_HEADER_SIZE).split("\0");
 
-function message(type: number, reqId: number, tx: number, body: Buffer): Buffer {
-  const m = Buffer.alloc(XS_HEADER_SIZE + body.length);
-  m.writeUInt32LE(type, XS_HDR_TYPE);
-  m.writeUInt32LE(reqId, XS_HDR_REQ_ID);
-  m.writeUInt32LE(tx, XS_HDR_TX_ID);
-  m.writeUInt32LE(body.length, XS_HDR_LEN);
-  body.copy(m, XS_HEADER_SIZE);
-  return m;
-}
-
 /** The error reply xenstored gives `req`: type ERROR, the errno's name, NUL-terminated. */
 export function errorReply(req: Buffer, name: string): Buffer {
-  return message(XS_ERROR, req.readUInt32LE(XS_HDR_REQ_ID), txId(req), Buffer.from(`${name}\0`));
+  return encodeMessage(XS_ERROR, req.readUInt32LE(XS_HDR_REQ_ID), txId(req), Buffer.from(`${name}\0`));
 }
 
 const isError = (reply: Buffer, name?: string): boolean =>
@@ -114,7 +105,7 @@ export class XenstoreLedger {
     // Registrations still unanswered from an earlier connection are made again below.
     const guests = this.pending.filter((p) => !p.own);
     const own = [...this.watches.values()].map((payload): Pending => ({
-      msg: message(XS_WATCH, 0, 0, payload), own: true, rewatch: true, sent: true,
+      msg: encodeMessage(XS_WATCH, 0, 0, payload), own: true, rewatch: true, sent: true,
     }));
     this.pending = [...own, ...guests];
     const toStore = own.map((p) => p.msg);
@@ -142,7 +133,7 @@ export class XenstoreLedger {
     // Answered here (EAGAIN) or by the store: nothing owed to anyone.
     this.pending = this.pending.filter((p) => p.sent && p.reply === undefined);
     for (const p of this.pending) p.own = true;
-    const reset: Pending = { msg: message(XS_RESET_WATCHES, 0, 0, Buffer.alloc(0)), own: true, sent: true };
+    const reset: Pending = { msg: encodeMessage(XS_RESET_WATCHES, 0, 0, Buffer.alloc(0)), own: true, sent: true };
     this.pending.push(reset);
     return { toStore: [reset.msg], toGuest: [] };
   }
