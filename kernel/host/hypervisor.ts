@@ -145,7 +145,7 @@ export class Hypervisor {
   shutdown(domid: number, reason: "poweroff" | "reboot"): void {
     const d = this.get(domid);
     if (d.state !== "running" && d.state !== "blocked") throw new HypervisorError(`domain ${domid} is ${d.state}`);
-    this.stopped_(d, reason);
+    this.markStopped(d, reason);
   }
 
   setSched(domid: number, weight?: number, cap?: number): Domain {
@@ -160,7 +160,7 @@ export class Hypervisor {
     this.kick();
   }
 
-  private stopped_(d: Domain, reason: ShutdownReason): void {
+  private markStopped(d: Domain, reason: ShutdownReason): void {
     d.state = reason === "crash" ? "crashed" : "shutdown";
     d.shutdownReason = reason;
     this.log(`domain ${d.domid} (${d.spec.name}) ${d.state}: ${reason}`);
@@ -195,7 +195,7 @@ export class Hypervisor {
       } catch (e) {
         if (!(e instanceof MachineError)) throw e;
         this.log(`domain ${d.domid}: ${e.message}`);
-        this.stopped_(d, "crash");
+        this.markStopped(d, "crash");
         continue;
       }
       const after = performance.now();
@@ -206,7 +206,7 @@ export class Hypervisor {
         d.sleepUntil = after + r.ms;
         d.boosted = true;
       } else if (r.kind === "shutdown") {
-        this.stopped_(d, r.reason);
+        this.markStopped(d, r.reason);
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
