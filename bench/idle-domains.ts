@@ -74,7 +74,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function spec(i: number): DomainSpec {
   return {
     name: `idle-${i}`, builder: 'linux', memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null,
-    kernel: MINIOS, extra: 'mode=idle tick=1000', disks: [],
+    kernel: MINIOS, extra: 'mode=idle tick=1000',
   };
 }
 

@@ -28,7 +28,7 @@ const peer = qemu(['-M', 'virt', '-m', '16', '-nographic', '-bios', 'none', '-ke
 const xmCreate: Command = { cmd: 'xm', args: ['create', 'minios.cfg'] };
 
 function spec(name: string): DomainSpec {
-  return { name, builder: 'linux', memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null, kernel: MINIOS, extra: EXTRA, disks: [] };
+  return { name, builder: 'linux', memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null, kernel: MINIOS, extra: EXTRA };
 }
 
 /** Resolves with performance.now() at the event that completes BANNER on some domain's console. */

@@ -86,9 +86,10 @@ export class KernelClient {
     };
   }
 
-  async createDomain(spec: DomainSpec): Promise<number> {
+  /** Create a domain; a paused one runs once unpaused (after its devices are plugged in). */
+  async createDomain(spec: DomainSpec, paused = false): Promise<number> {
     // Building a domain loads its images: allow more time than a plain request.
-    const o = obj(await this.call({ op: "domain.create", spec }, Math.max(this.timeoutMs, 30_000)), "domain.create reply");
+    const o = obj(await this.call({ op: "domain.create", spec, paused }, Math.max(this.timeoutMs, 30_000)), "domain.create reply");
     return int(o, "domid", "domain.create reply", 1);
   }
 

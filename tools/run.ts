@@ -2,8 +2,9 @@
 // On a terminal, stdin is put in raw mode; Ctrl-A X quits (as in QEMU), Ctrl-A Ctrl-A sends Ctrl-A.
 
 import { Machine, MachineError } from "../kernel/host/machine.js";
+import { ChainDevice } from "../kernel/host/virtio-backend.js";
 import { VirtioBlk } from "../services/blk/virtio-blk.js";
-import { openRawImage } from "../services/blk/raw-image.js";
+import { openRawImage } from "../services/blk/formats/raw.js";
 import { parseDriveSpec, DriveSpecError } from "./drive-spec.js";
 import type { RunOptions } from "./domus.js";
 
@@ -13,7 +14,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let machine: Machine;
   try {
     const drives = opts.drive.map(parseDriveSpec);
-    const virtio = drives.map((d, i) => new VirtioBlk(openRawImage(d.file, d.readOnly), `domus-disk${i}`));
+    const log = (msg: string): void => void process.stderr.write(`domus: ${msg}\n`);
+    const virtio = await Promise.all(drives.map(async (d, i) =>
+      new ChainDevice(new VirtioBlk(await openRawImage(d.file, d.readOnly), `domus-disk${i}`, log), log)));
     if (opts.builder !== "hvm" && opts.builder !== "linux") {
       throw new Error(`--builder must be hvm or linux, not "${opts.builder}"`);
     }

@@ -2,6 +2,7 @@
 // scheduling parameters and accounting, and the recent console output.
 
 import { Machine } from "./machine.js";
+import type { RemoteDevice } from "./backend-link.js";
 import {
   DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
 } from "../public/protocol.js";
@@ -24,6 +25,8 @@ export class Domain {
   periodUsedMs = 0;
   cpuMs = 0;
   lastRan = 0;
+  /** Virtio devices served by backend processes, by BackendLinks.keyOf. */
+  readonly devices = new Map<string, { readonly slot: number; readonly device: RemoteDevice }>();
   private consoleTail = Buffer.alloc(0);
   /** How many bytes at the end of consoleTail no attached console has shown yet. */
   private consoleUnseen = 0;

@@ -9,10 +9,10 @@ import { Machine, MachineError } from "./machine.js";
 import { Domain } from "./domain.js";
 import { CreditScheduler } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
-import { VirtioBlk } from "../../services/blk/virtio-blk.js";
-import { openRawImage } from "../../services/blk/raw-image.js";
+import { ChainDevice } from "./virtio-backend.js";
+import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
 import {
-  PROTOCOL_VERSION, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
+  PROTOCOL_VERSION, type VirtioDoneFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
 } from "../public/protocol.js";
 
 const SLICE_INSTRUCTIONS = 200_000;
@@ -37,6 +37,7 @@ export interface HypervisorOptions {
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
   private readonly sched = new CreditScheduler(() => this.domains.values());
+  private readonly links = new BackendLinks();
   private nextDomid = FIRST_DOMID;
   private wake: (() => void) | undefined;
   private stopped = false;
@@ -72,19 +73,13 @@ export class Hypervisor {
     throw new HypervisorError("no free domain id");
   }
 
-  create(spec: DomainSpec): Domain {
+  create(spec: DomainSpec, paused = false): Domain {
     if ([...this.domains.values()].some((d) => d.spec.name === spec.name)) {
       throw new HypervisorError(`a domain named "${spec.name}" already exists`);
     }
     const domid = this.allocDomid();
     let machine: Machine;
-    const opened: { close(): void }[] = [];
     try {
-      const virtio = spec.disks.map((disk, i) => {
-        const image = openRawImage(disk.path, disk.readOnly);
-        opened.push(image);
-        return new VirtioBlk(image, `domus-${spec.name}-${i}`);
-      });
       machine = new Machine({
         builder: spec.builder,
         domid,
@@ -95,10 +90,8 @@ export class Hypervisor {
         append: spec.extra,
         memMiB: spec.memoryMiB,
         harts: spec.vcpus,
-        virtio,
       });
     } catch (e) {
-      for (const o of opened) o.close();
       throw new HypervisorError(`domain "${spec.name}": ${(e as Error).message}`);
     }
     const pv = machine.pv;
@@ -108,6 +101,7 @@ export class Hypervisor {
       pv.storeRing = new XenstoreRing(pv, identity, this.options.storeSocket, (msg) => this.log(`domain ${domid}: ${msg}`));
     }
     const d = new Domain(domid, spec, machine);
+    d.paused = paused;
     machine.onConsole = (bytes) => {
       d.recordConsole(bytes);
       this.events.console(domid, bytes);
@@ -119,9 +113,53 @@ export class Hypervisor {
     };
     this.domains.set(domid, d);
     this.log(`domain ${domid} (${spec.name}) created: ${spec.memoryMiB} MiB, ${spec.vcpus} vCPU`);
-    this.events.domain(domid, "running");
+    this.events.domain(domid, paused ? "paused" : "running");
     this.kick();
     return d;
+  }
+
+  /**
+   * A backend plugs a virtio device into a domain. The same device attached again (its backend
+   * restarted) keeps its slot, and the requests it had not answered go to the new connection.
+   */
+  attachDevice(peer: BackendPeer, a: { domid: number; devid: number; deviceId: number; features: number; config: Uint8Array; slot?: number }): number {
+    const d = this.get(a.domid);
+    const key = BackendLinks.keyOf(peer.instance, a.domid, a.devid);
+    let plugged = d.devices.get(key);
+    if (plugged === undefined) {
+      const dev = new RemoteDevice(this.links, key, a.domid, a.devid, a.deviceId, BigInt(a.features), a.config);
+      let slot: number;
+      try {
+        slot = d.machine.attachVirtio(new ChainDevice(dev, (msg) => this.log(`domain ${a.domid}: ${msg}`)), a.slot);
+      } catch (e) {
+        throw new HypervisorError(`domain ${a.domid}: ${(e as Error).message}`);
+      }
+      plugged = { slot, device: dev };
+      d.devices.set(key, plugged);
+      this.log(`domain ${a.domid}: ${peer.instance} device ${a.devid} in virtio slot ${slot}`);
+    }
+    this.links.bind(plugged.device, peer);
+    return plugged.slot;
+  }
+
+  detachDevice(peer: BackendPeer, domid: number, devid: number): void {
+    const d = this.get(domid);
+    const key = BackendLinks.keyOf(peer.instance, domid, devid);
+    const plugged = d.devices.get(key);
+    if (plugged === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} device ${devid}`);
+    d.devices.delete(key);
+    d.machine.detachVirtio(plugged.slot);
+    this.log(`domain ${domid}: ${peer.instance} device ${devid} unplugged from virtio slot ${plugged.slot}`);
+  }
+
+  /** A backend's connection closed: its devices wait for its next instance. */
+  backendGone(peer: BackendPeer): void {
+    for (const d of this.domains.values()) this.links.unbind(peer, [...d.devices.values()].map((p) => p.device));
+  }
+
+  /** A backend answered a request it was pushed. */
+  virtioDone(done: VirtioDoneFrame): void {
+    this.links.answer(done);
   }
 
   destroy(domid: number): void {

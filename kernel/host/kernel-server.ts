@@ -6,7 +6,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { encodeFrame, FrameReader, FrameError } from "../public/frames.js";
 import { PROTOCOL_VERSION, type EventFrame, type EventKind, type RequestFrame, type ReplyFrame } from "../public/protocol.js";
-import { checkRequest, ProtocolError } from "./protocol-check.js";
+import { checkRequest, checkVirtioDone, isVirtioDone, ProtocolError } from "./protocol-check.js";
+import type { BackendPeer } from "./backend-link.js";
 import { Hypervisor, HypervisorError } from "./hypervisor.js";
 import type { Domain } from "./domain.js";
 
@@ -15,6 +16,8 @@ interface Client {
   events: Set<EventKind>;
   /** The domains whose console this connection shows (it read their unseen output), by id. */
   readonly consoles: Map<number, Domain>;
+  /** Set once the connection said backend.hello. */
+  backend?: BackendPeer;
 }
 
 export class KernelServer {
@@ -64,10 +67,30 @@ export class KernelServer {
         socket.destroy();
         return;
       }
-      for (const m of messages) socket.write(encodeFrame(this.answer(client, m)));
+      for (const m of messages) {
+        if (isVirtioDone(m)) this.virtioDone(client, m);
+        else socket.write(encodeFrame(this.answer(client, m)));
+      }
     });
     socket.on("error", () => {});
-    socket.on("close", () => this.clients.delete(client));
+    socket.on("close", () => {
+      this.clients.delete(client);
+      if (client.backend !== undefined) {
+        this.log(`backend ${client.backend.instance} disconnected; its requests wait for its next instance`);
+        this.hv.backendGone(client.backend);
+      }
+    });
+  }
+
+  /** Answers have no reply; a malformed one is logged and dropped (its request stays outstanding). */
+  private virtioDone(client: Client, m: Record<string, unknown>): void {
+    try {
+      if (client.backend === undefined) throw new ProtocolError("virtio.done from a connection that is not a backend");
+      this.hv.virtioDone(checkVirtioDone(m));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.log(`bad virtio answer: ${e.message}`);
+    }
   }
 
   private answer(client: Client, message: unknown): ReplyFrame {
@@ -94,7 +117,7 @@ export class KernelServer {
         }
         return hv.info();
       case "info": return hv.info();
-      case "domain.create": return { domid: hv.create(req.spec).domid };
+      case "domain.create": return { domid: hv.create(req.spec, req.paused === true).domid };
       case "domain.list": return hv.list().map((d) => d.info());
       case "domain.destroy": return hv.destroy(req.domid);
       case "domain.pause": return hv.pause(req.domid, true);
@@ -111,6 +134,20 @@ export class KernelServer {
       case "subscribe":
         client.events = new Set(req.events);
         return null;
+      case "backend.hello":
+        if (req.version !== PROTOCOL_VERSION) {
+          throw new ProtocolError(`protocol version ${req.version} is not supported (this kernel speaks ${PROTOCOL_VERSION})`);
+        }
+        client.backend = { instance: req.instance, socket: client.socket };
+        this.log(`backend ${req.instance} connected`);
+        return hv.info();
+      case "device.attach": return { slot: hv.attachDevice(this.backendOf(client), req) };
+      case "device.detach": return hv.detachDevice(this.backendOf(client), req.domid, req.devid);
     }
+  }
+
+  private backendOf(client: Client): BackendPeer {
+    if (client.backend === undefined) throw new ProtocolError("only a backend (after backend.hello) attaches devices");
+    return client.backend;
   }
 }

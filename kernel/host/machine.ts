@@ -89,10 +89,13 @@ export class Machine {
     this.queues = new Virtqueues(
       () => this.kernel.bytes(),
       this.mem,
-      (slot, bits) => this.kernel.exports.virtioInterrupt(slot, bits),
+      (slot, bits) => {
+        this.kernel.exports.virtioInterrupt(slot, bits);
+        this.onWake(); // an answer from a backend may come while the guest sleeps
+      },
       (msg) => this.onLog(msg),
     );
-    (config.virtio ?? []).forEach((dev, slot) => this.queues.attach(slot, dev));
+    for (const dev of config.virtio ?? []) this.queues.attach(dev);
     this.reset();
   }
 
@@ -259,7 +262,21 @@ export class Machine {
   close(): void {
     this.stop();
     this.pv?.storeRing?.close();
-    for (const dev of this.config.virtio ?? []) dev.close?.();
+    this.queues.closeAll();
+  }
+
+  /** Plug a virtio device in (the lowest free slot unless given); returns its slot. */
+  attachVirtio(dev: VirtioDevice, slot?: number): number {
+    try {
+      return this.queues.attach(dev, slot);
+    } catch (e) {
+      throw new MachineError((e as Error).message);
+    }
+  }
+
+  /** Unplug the device in `slot` and release it. */
+  detachVirtio(slot: number): void {
+    this.queues.detach(slot)?.close?.();
   }
 
   stop(): void {

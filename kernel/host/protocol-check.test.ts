@@ -4,7 +4,7 @@ import { checkRequest, ProtocolError } from "./protocol-check.js";
 
 const spec = {
   name: "vm1", builder: "hvm", memoryMiB: 64, maxmemMiB: 64, vcpus: 1, cpus: [], bios: null,
-  kernel: "/k", disks: [{ path: "/d.img", readOnly: false }],
+  kernel: "/k",
 };
 
 describe("checkRequest", () => {
@@ -27,6 +27,9 @@ describe("checkRequest", () => {
     [{ id: 1, op: "domain.sched", domid: 1, weight: 0 }, "weight must be an integer from 1 to 65535"],
     [{ id: 1, op: "domain.shutdown", domid: 1, reason: "halt" }, 'reason must be "poweroff" or "reboot"'],
     [{ id: 1, op: "subscribe", events: ["console", "x"] }, "events must be a list of console, domain"],
+    [{ id: 1, op: "backend.hello", version: 1, instance: "b/k" }, 'instance "b/k" may hold'],
+    [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(513) }, "config must be at most 512 bytes"],
+    [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(8), slot: 99 }, "slot must be an integer from 0"],
   ])("rejects %j", (m, message) => {
     expect(() => checkRequest(m)).toThrow(ProtocolError);
     expect(() => checkRequest(m)).toThrow(message);
@@ -34,9 +37,9 @@ describe("checkRequest", () => {
 
   it("throws only ProtocolError for any message", () => {
     const ops = fc.constantFrom("hello", "info", "domain.create", "domain.list", "domain.destroy", "domain.pause",
-      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "x");
+      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "x");
     fc.assert(fc.property(
-      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything() }, { requiredKeys: ["op"] })),
+      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), slot: fc.anything() }, { requiredKeys: ["op"] })),
       (m) => {
         try {
           checkRequest(m);

@@ -2,8 +2,10 @@
 // becomes a ProtocolError naming the field at fault; the connection stays up.
 
 import {
-  type Builder, type DiskSpec, type DomainSpec, type EventKind, type RequestFrame, MAX_WEIGHT,
+  type Builder, type DomainSpec, type EventKind, type RequestFrame, type VirtioDoneFrame, MAX_WEIGHT,
 } from "../public/protocol.js";
+import { VIRTIO_SLOTS } from "../public/board.js";
+import { VIRTIO_CONFIG_SIZE } from "../public/virtio-slot.js";
 
 export class ProtocolError extends Error {
   override name = "ProtocolError";
@@ -39,6 +41,12 @@ function optStr(o: Obj, key: string, maxLen = 4096): string | undefined {
   return o[key] === undefined ? undefined : str(o, key, maxLen);
 }
 
+function optBool(o: Obj, key: string): boolean | undefined {
+  const v = o[key];
+  if (v !== undefined && typeof v !== "boolean") throw new ProtocolError(`${key} must be true or false`);
+  return v;
+}
+
 function bytes(o: Obj, key: string, maxLen: number): Uint8Array {
   const v = o[key];
   if (!(v instanceof Uint8Array) || v.length > maxLen) throw new ProtocolError(`${key} must be at most ${maxLen} bytes`);
@@ -49,12 +57,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_DOMID = 0x7fef;
 const MAX_MEMORY_MIB = 3072;
-
-function disk(v: unknown, i: number): DiskSpec {
-  if (!isObj(v)) throw new ProtocolError(`disks[${i}] must be an object`);
-  if (typeof v.readOnly !== "boolean") throw new ProtocolError(`disks[${i}].readOnly must be a boolean`);
-  return { path: str(v, "path"), readOnly: v.readOnly };
-}
 
 function spec(v: unknown): DomainSpec {
   if (!isObj(v)) throw new ProtocolError("spec must be an object");
@@ -71,7 +73,6 @@ function spec(v: unknown): DomainSpec {
     throw new ProtocolError("cpus must be a list of pCPU numbers");
   }
   if (v.bios !== null && typeof v.bios !== "string") throw new ProtocolError("bios must be a path or null");
-  if (!Array.isArray(v.disks) || v.disks.length > 8) throw new ProtocolError("disks must be a list of at most 8 disks");
   return {
     name,
     ...(uuid === undefined ? {} : { uuid }),
@@ -84,7 +85,6 @@ function spec(v: unknown): DomainSpec {
     kernel: optStr(v, "kernel"),
     ramdisk: optStr(v, "ramdisk"),
     extra: optStr(v, "extra", 1023),
-    disks: v.disks.map(disk),
   };
 }
 
@@ -99,7 +99,7 @@ export function checkRequest(m: unknown): RequestFrame {
     case "hello": return { id, op, version: int(m, "version", 0, 2 ** 31) };
     case "info":
     case "domain.list": return { id, op };
-    case "domain.create": return { id, op, spec: spec(m.spec) };
+    case "domain.create": return { id, op, spec: spec(m.spec), paused: optBool(m, "paused") };
     case "domain.destroy":
     case "domain.pause":
     case "domain.unpause":
@@ -118,7 +118,30 @@ export function checkRequest(m: unknown): RequestFrame {
       }
       return { id, op, events: m.events as EventKind[] };
     }
+    case "backend.hello": {
+      const instance = str(m, "instance", 64);
+      if (!NAME.test(instance)) throw new ProtocolError(`instance "${instance}" may hold letters, digits and _ . + -`);
+      return { id, op, version: int(m, "version", 0, 2 ** 31), instance };
+    }
+    case "device.attach":
+      return {
+        id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1),
+        deviceId: int(m, "deviceId", 1, 255), features: int(m, "features", 0, Number.MAX_SAFE_INTEGER),
+        config: bytes(m, "config", VIRTIO_CONFIG_SIZE), slot: optInt(m, "slot", 0, VIRTIO_SLOTS - 1),
+      };
+    case "device.detach": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
     default:
       throw new ProtocolError(`unknown op ${JSON.stringify(op)}`);
   }
+}
+
+/** A backend's answer to a pushed virtio request (no id, no reply). */
+export function checkVirtioDone(m: Obj): VirtioDoneFrame {
+  const raw = m.raw;
+  if (!(raw instanceof Uint8Array)) throw new ProtocolError("virtio.done carries its bytes as a raw frame");
+  return { op: "virtio.done", tag: int(m, "tag", 0, Number.MAX_SAFE_INTEGER), written: int(m, "written", 0, 2 ** 32 - 1), raw };
+}
+
+export function isVirtioDone(m: unknown): m is Obj {
+  return isObj(m) && m.op === "virtio.done";
 }

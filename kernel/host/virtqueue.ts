@@ -1,11 +1,12 @@
 // The virtqueue engine of the kernel's virtio-mmio transport (split rings, virtio 1.x 2.7):
 // walks each available descriptor chain, hands it to the slot's device as one request, and
-// publishes the answer in the used ring. Ring positions live in the slot's state block, so a
-// guest-initiated device reset clears them together with the registers.
+// publishes the answer in the used ring whenever the device completes it (in any order; a
+// backend in another process answers later). Ring positions live in the slot's state block, so
+// a guest-initiated device reset clears them together with the registers.
 
 import {
   VS_DEVICE_ID, VS_VENDOR_ID, VS_DEVICE_FEATURES, VS_DRIVER_FEATURES, VS_STATUS, VS_QUEUE_NUM_MAX,
-  VS_NOTIFY_PENDING, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
+  VS_NOTIFY_PENDING, VS_RESETS, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
   VQ_DEVICE, VS_LAST_AVAIL, VS_CONFIG, VIRTIO_CONFIG_SIZE, VIRTIO_VENDOR_DOMUS,
   VIRTIO_INT_USED_RING,
 } from "../public/virtio-slot.js";
@@ -36,14 +37,16 @@ export interface VirtioDevice {
   readonly features: bigint;
   /** Device configuration space, as the guest reads it at offset 0x100. */
   config(): Uint8Array;
-  /** Serve one chain; return how many bytes were written into its writable buffers. */
-  handle(queue: number, chain: DescriptorChain): number;
+  /** Serve one chain; call `done` with how many bytes went into its writable buffers, now or later. */
+  handle(queue: number, chain: DescriptorChain, done: (written: number) => void): void;
   /** Release the backend's resources when the machine goes away. */
   close?(): void;
 }
 
 export class Virtqueues {
   private readonly devices: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
+  /** Bumped when a slot is (re)published (machine reset, new device): older answers are stale. */
+  private readonly epochs: number[] = new Array(VIRTIO_SLOTS).fill(0);
 
   constructor(
     private readonly linear: () => Uint8Array,
@@ -58,17 +61,33 @@ export class Virtqueues {
       VIRTIO_SLOT_STATE_SIZE);
   }
 
-  /** Put `dev` in `slot` (0-based; guest-physical VIRTIO_BASE + slot * stride). */
-  attach(slot: number, dev: VirtioDevice): void {
-    if (slot < 0 || slot >= VIRTIO_SLOTS) throw new Error(`virtio slot ${slot} does not exist (0..${VIRTIO_SLOTS - 1})`);
+  /** Put `dev` in `slot` (0-based; guest-physical VIRTIO_BASE + slot * stride), or the lowest free one. */
+  attach(dev: VirtioDevice, slot = this.devices.indexOf(undefined)): number {
+    if (slot < 0 || slot >= VIRTIO_SLOTS) throw new Error(`no free virtio slot (there are ${VIRTIO_SLOTS})`);
     if (this.devices[slot] !== undefined) throw new Error(`virtio slot ${slot} is already in use`);
     this.devices[slot] = dev;
     this.publish(slot);
+    return slot;
+  }
+
+  /** Empty a slot: the guest sees no device there any more; answers still due are dropped. */
+  detach(slot: number): VirtioDevice | undefined {
+    const dev = this.devices[slot];
+    this.devices[slot] = undefined;
+    this.epochs[slot]++;
+    const s = this.slotView(slot);
+    new Uint8Array(s.buffer, s.byteOffset, s.byteLength).fill(0);
+    return dev;
+  }
+
+  closeAll(): void {
+    for (const dev of this.devices) dev?.close?.();
   }
 
   /** (Re)write a slot's identity into kernel memory; needed again after a machine reset. */
   publish(slot: number): void {
     const dev = this.devices[slot];
+    this.epochs[slot]++;
     if (dev === undefined) return;
     const s = this.slotView(slot);
     s.setUint32(VS_DEVICE_ID, dev.deviceId, true);
@@ -107,7 +126,6 @@ export class Virtqueues {
     const avail = Number(s.getBigUint64(base + VQ_DRIVER, true));
     const used = Number(s.getBigUint64(base + VQ_DEVICE, true));
     const indirectOk = (s.getBigUint64(VS_DRIVER_FEATURES, true) & (1n << VIRTIO_F_INDIRECT_DESC)) !== 0n;
-    let served = 0;
     try {
       if (num === 0 || (num & (num - 1)) !== 0) throw new GuestMemoryError(`queue size ${num} is not a power of two`);
       const availView = this.mem.dataView(avail, 6 + 2 * num);
@@ -115,28 +133,42 @@ export class Virtqueues {
       let last = s.getUint16(VS_LAST_AVAIL + 2 * q, true);
       const availIdx = availView.getUint16(2, true);
       if (((availIdx - last) & 0xffff) > num) throw new GuestMemoryError(`avail index ${availIdx} runs ${(availIdx - last) & 0xffff} ahead of the device (queue size ${num})`);
+      const epoch = this.epochOf(slot);
       while (last !== availIdx) {
         const head = availView.getUint16(4 + 2 * (last % num), true);
         const chain = this.walk(desc, num, head, indirectOk);
-        const written = dev.handle(q, chain);
-        const usedIdx = usedView.getUint16(2, true);
-        const e = 4 + 8 * (usedIdx % num);
-        usedView.setUint32(e, head, true);
-        usedView.setUint32(e + 4, written, true);
-        usedView.setUint16(2, (usedIdx + 1) & 0xffff, true);
         last = (last + 1) & 0xffff;
         s.setUint16(VS_LAST_AVAIL + 2 * q, last, true);
-        served++;
-      }
-      if (served > 0 && (availView.getUint16(0, true) & AVAIL_F_NO_INTERRUPT) === 0) {
-        this.raise(slot, VIRTIO_INT_USED_RING);
+        dev.handle(q, chain, (written) => this.complete(slot, q, epoch, usedView, availView, head, written));
       }
     } catch (e) {
       if (!(e instanceof GuestMemoryError)) throw e;
-      // A broken ring is the driver's fault: flag the device for reset, as the spec provides.
-      this.log(`virtio slot ${slot} queue ${q}: ${e.message}; device needs reset`);
-      s.setUint32(VS_STATUS, s.getUint32(VS_STATUS, true) | STATUS_NEEDS_RESET, true);
+      this.needsReset(slot, q, e.message);
     }
+  }
+
+  /** Publish one answered chain, unless the device was reset or replaced since it was taken. */
+  private complete(slot: number, q: number, epoch: number, usedView: DataView, availView: DataView, head: number, written: number): void {
+    const s = this.slotView(slot);
+    if (this.epochOf(slot) !== epoch || s.getUint32(VS_QUEUES + q * VQ_SIZE + VQ_READY, true) === 0) return;
+    const num = s.getUint32(VS_QUEUES + q * VQ_SIZE + VQ_NUM, true);
+    const usedIdx = usedView.getUint16(2, true);
+    const e = 4 + 8 * (usedIdx % num);
+    usedView.setUint32(e, head, true);
+    usedView.setUint32(e + 4, written, true);
+    usedView.setUint16(2, (usedIdx + 1) & 0xffff, true);
+    if ((availView.getUint16(0, true) & AVAIL_F_NO_INTERRUPT) === 0) this.raise(slot, VIRTIO_INT_USED_RING);
+  }
+
+  private epochOf(slot: number): number {
+    return this.epochs[slot] * 0x1_0000_0000 + this.slotView(slot).getUint32(VS_RESETS, true);
+  }
+
+  private needsReset(slot: number, q: number, why: string): void {
+    // A broken ring is the driver's fault: flag the device for reset, as the spec provides.
+    this.log(`virtio slot ${slot} queue ${q}: ${why}; device needs reset`);
+    const s = this.slotView(slot);
+    s.setUint32(VS_STATUS, s.getUint32(VS_STATUS, true) | STATUS_NEEDS_RESET, true);
   }
 
   private walk(table: number, num: number, head: number, indirectOk: boolean): DescriptorChain {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { encodeFrame, FrameReader, FrameError } from "./frames.js";
+import { encodeFrame, encodeRawFrame, FrameReader, FrameError } from "./frames.js";
 
 describe("frames", () => {
   it("delivers every message whatever the chunking", () => {
@@ -22,6 +22,30 @@ describe("frames", () => {
         expect(got).toEqual(JSON.parse(JSON.stringify(messages)));
       },
     ), { numRuns: 300 });
+  });
+
+  it("hands raw bytes over with their message, between plain frames, whatever the chunking", () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 1 << 20 }), fc.option(fc.uint8Array({ maxLength: 300 }))), { maxLength: 6 }),
+      fc.integer({ min: 1, max: 97 }),
+      (items, cut) => {
+        const bytes = Buffer.concat(items.flatMap(([tag, raw]) => raw === null ? [encodeFrame({ tag })] : encodeRawFrame({ tag }, raw)));
+        const reader = new FrameReader();
+        const got: unknown[] = [];
+        for (let pos = 0; pos < bytes.length; pos += cut) got.push(...reader.push(bytes.subarray(pos, pos + cut)));
+        expect(got.map((m) => {
+          const { tag, raw } = m as { tag: number; raw?: Uint8Array };
+          return raw === undefined ? { tag } : { tag, raw: [...raw] };
+        })).toEqual(items.map(([tag, raw]) => raw === null ? { tag } : { tag, raw: [...raw] }));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it("refuses a raw frame whose message length overruns it", () => {
+    const frame = Buffer.alloc(12);
+    frame.writeUInt32LE((8 | 0x8000_0000) >>> 0, 0);
+    frame.writeUInt32LE(100, 4);
+    expect(() => new FrameReader().push(frame)).toThrow(/overruns/);
   });
 
   it("never lets a message set an object's prototype", () => {

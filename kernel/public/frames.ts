@@ -1,4 +1,7 @@
 // Framing for every Domus socket protocol: a u32 little-endian length, then one msgpack message.
+// Bulk data (disk sectors, packets) travels as raw bytes after the message in the same frame,
+// since packing it into msgpack would copy it: then bit 31 of the length is set and a second u32
+// gives the msgpack part's length; the reader hands the bytes over as the message's `raw` field.
 // The reader is incremental and bounded: a length over the limit is a protocol error, never an
 // allocation.
 
@@ -9,6 +12,18 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: "
 
 export class FrameError extends Error {
   override name = "FrameError";
+}
+
+const RAW_FLAG = 0x8000_0000;
+
+/** A message with bulk bytes after it; `raw` is not copied until the socket writes it. */
+export function encodeRawFrame(message: object, raw: Uint8Array): Buffer[] {
+  const body = packr.pack(message);
+  const head = Buffer.allocUnsafe(8 + body.length);
+  head.writeUInt32LE(((4 + body.length + raw.length) | RAW_FLAG) >>> 0, 0);
+  head.writeUInt32LE(body.length, 4);
+  body.copy(head, 8);
+  return [head, Buffer.from(raw.buffer, raw.byteOffset, raw.length)];
 }
 
 export function encodeFrame(message: unknown): Buffer {
@@ -34,15 +49,12 @@ export class FrameReader {
     for (;;) {
       if (this.buffered < 4) break;
       const head = this.peek(4);
-      const len = head.readUInt32LE(0);
+      const word = head.readUInt32LE(0);
+      const len = word & ~RAW_FLAG;
       if (len > this.maxBytes) throw new FrameError(`frame of ${len} bytes exceeds the ${this.maxBytes}-byte limit`);
       if (this.buffered < 4 + len) break;
       const frame = this.take(4 + len);
-      try {
-        out.push(packr.unpack(frame.subarray(4)));
-      } catch (e) {
-        throw new FrameError(`undecodable msgpack frame: ${(e as Error).message}`);
-      }
+      out.push((word & RAW_FLAG) === 0 ? decode(frame.subarray(4)) : decodeWithRaw(frame.subarray(4)));
     }
     return out;
   }
@@ -60,4 +72,24 @@ export class FrameReader {
     this.buffered = rest.length;
     return frame;
   }
+}
+
+function decode(body: Buffer): unknown {
+  try {
+    return packr.unpack(body);
+  } catch (e) {
+    throw new FrameError(`undecodable msgpack frame: ${(e as Error).message}`);
+  }
+}
+
+function decodeWithRaw(body: Buffer): unknown {
+  if (body.length < 4) throw new FrameError("raw frame too short for its header length");
+  const headLen = body.readUInt32LE(0);
+  if (headLen > body.length - 4) throw new FrameError(`raw frame's message of ${headLen} bytes overruns the frame`);
+  const message = decode(body.subarray(4, 4 + headLen));
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    throw new FrameError("a raw frame's message is not a map");
+  }
+  // A view: the reader never reuses a frame's bytes, so they stay valid for the receiver.
+  return { ...message, raw: new Uint8Array(body.buffer, body.byteOffset + 4 + headLen, body.length - 4 - headLen) };
 }

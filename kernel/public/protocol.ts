@@ -13,12 +13,6 @@ export type Builder = "hvm" | "linux";
 export type DomainState = "running" | "blocked" | "paused" | "shutdown" | "crashed" | "dying";
 export type ShutdownReason = "poweroff" | "reboot" | "suspend" | "crash" | "watchdog";
 
-export interface DiskSpec {
-  /** Host path of a raw image (other formats arrive with the block service). */
-  readonly path: string;
-  readonly readOnly: boolean;
-}
-
 export interface DomainSpec {
   readonly name: string;
   /** The domain's handle (xend's uuid); the store's `vm` path names it. A random one if absent. */
@@ -34,7 +28,6 @@ export interface DomainSpec {
   readonly kernel?: string;
   readonly ramdisk?: string;
   readonly extra?: string;
-  readonly disks: readonly DiskSpec[];
 }
 
 export interface DomainInfo {
@@ -55,7 +48,7 @@ export interface DomainInfo {
 export type Request =
   | { readonly op: "hello"; readonly version: number }
   | { readonly op: "info" }
-  | { readonly op: "domain.create"; readonly spec: DomainSpec }
+  | { readonly op: "domain.create"; readonly spec: DomainSpec; readonly paused?: boolean }
   | { readonly op: "domain.list" }
   | { readonly op: "domain.destroy"; readonly domid: number }
   | { readonly op: "domain.pause"; readonly domid: number }
@@ -64,7 +57,42 @@ export type Request =
   | { readonly op: "domain.sched"; readonly domid: number; readonly weight?: number; readonly cap?: number }
   | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }
   | { readonly op: "console.read"; readonly domid: number }
-  | { readonly op: "subscribe"; readonly events: readonly EventKind[] };
+  | { readonly op: "subscribe"; readonly events: readonly EventKind[] }
+  | BackendRequest;
+
+/**
+ * What a device backend (a service such as blk) asks. After backend.hello the connection serves
+ * the devices it attaches: the kernel pushes each virtio request to it as a VirtioRequestFrame and
+ * it answers with a VirtioDoneFrame. Requests it has not answered when it goes away are pushed
+ * again to the instance that next attaches the same device, so a restarted backend carries on.
+ */
+export type BackendRequest =
+  | { readonly op: "backend.hello"; readonly version: number; readonly instance: string }
+  /** A virtio device for a domain's slot (the lowest free one unless given); replies { slot }. */
+  | {
+      readonly op: "device.attach"; readonly domid: number; readonly devid: number; readonly deviceId: number;
+      readonly features: number; readonly config: Uint8Array; readonly slot?: number;
+    }
+  | { readonly op: "device.detach"; readonly domid: number; readonly devid: number };
+
+/** Kernel to backend, no id: one descriptor chain; `raw` holds its readable bytes. */
+export interface VirtioRequestFrame {
+  readonly event: "virtio.request";
+  readonly tag: number;
+  readonly domid: number;
+  readonly devid: number;
+  readonly queue: number;
+  readonly writable: number;
+  readonly raw: Uint8Array;
+}
+
+/** Backend to kernel, no id and no reply: the answer to request `tag`; `raw` is scattered into the writable buffers. */
+export interface VirtioDoneFrame {
+  readonly op: "virtio.done";
+  readonly tag: number;
+  readonly written: number;
+  readonly raw: Uint8Array;
+}
 
 export type RequestFrame = Request & { readonly id: number };
 

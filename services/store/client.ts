@@ -31,6 +31,7 @@ export class XsClient {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private failure: Error | undefined;
+  private readonly closeHandlers: ((why: Error) => void)[] = [];
 
   private constructor(private readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => {
@@ -131,11 +132,18 @@ export class XsClient {
     else p.resolve(m.payload);
   }
 
+  /** Called once when the connection fails or closes (at once if it already has). */
+  onClose(handler: (why: Error) => void): void {
+    if (this.failure) handler(this.failure);
+    else this.closeHandlers.push(handler);
+  }
+
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     this.socket.destroy();
+    for (const h of this.closeHandlers) h(e);
   }
 }

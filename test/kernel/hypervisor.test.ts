@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 function spec(name: string, kernelElf: string, memoryMiB = 16): DomainSpec {
-  return { name, builder: "hvm", memoryMiB, maxmemMiB: memoryMiB, vcpus: 1, cpus: [], bios: null, kernel: kernelElf, disks: [] };
+  return { name, builder: "hvm", memoryMiB, maxmemMiB: memoryMiB, vcpus: 1, cpus: [], bios: null, kernel: kernelElf };
 }
 
 async function cpuSeconds(): Promise<Map<string, number>> {
@@ -101,7 +101,7 @@ const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.me
 const UBOOT_MMODE = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin";
 
 function pv(name: string, extra: string): DomainSpec {
-  return { name, builder: "linux", memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null, kernel: MINIOS, extra: extra === "" ? undefined : extra, disks: [] };
+  return { name, builder: "linux", memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null, kernel: MINIOS, extra: extra === "" ? undefined : extra };
 }
 
 /** Console text of every domain, from the kernel's console events. */

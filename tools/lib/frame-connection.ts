@@ -4,7 +4,7 @@
 // knows ids, ok/error and timeouts.
 
 import { connect, type Socket } from "node:net";
-import { encodeFrame, FrameReader, FrameError } from "../../kernel/public/frames.js";
+import { encodeFrame, encodeRawFrame, FrameReader, FrameError } from "../../kernel/public/frames.js";
 
 /** The server could not be reached: it is not running, or the socket is stale. */
 export class NotRunningError extends Error {
@@ -97,6 +97,20 @@ export class FrameConnection {
       this.pending.set(id, { resolve, reject, timer, op: message.op });
       this.socket.write(encodeFrame({ ...message, id }));
     });
+  }
+
+  /** Send a message that gets no reply, with bulk bytes after it when given (frames.ts). */
+  post(message: Record<string, unknown> & { op: string }, raw?: Uint8Array): void {
+    if (this.closedError !== undefined) return;
+    if (raw === undefined) {
+      this.socket.write(encodeFrame(message));
+      return;
+    }
+    const [head, body] = encodeRawFrame(message, raw);
+    this.socket.cork();
+    this.socket.write(head);
+    this.socket.write(body);
+    this.socket.uncork();
   }
 
   /** Messages without an id (pushed events). Replaces any earlier handler. */

@@ -31,6 +31,7 @@ export function serviceTable(root: string, paths: HomePaths): ServiceDef[] {
   return [
     { name: "kernel", entry: join(root, "dist/kernel/host/kernel-main.js"), readySocket: paths.kernelSocket, required: true },
     { name: "store", entry: join(root, "dist/services/store/main.js"), readySocket: join(paths.run, "xenstored", "socket"), required: false },
+    { name: "blk", entry: join(root, "dist/services/blk/main.js"), required: false },
     { name: "xend", entry: join(root, "dist/tools/xend/main.js"), readySocket: paths.xendSocket, required: true },
   ];
 }

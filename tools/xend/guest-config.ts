@@ -4,7 +4,7 @@
 // config reader does not know them, so they are taken out here before it reads the rest.
 
 import { randomUUID } from "node:crypto";
-import type { DomainSpec, DiskSpec as KernelDisk } from "../../kernel/public/protocol.js";
+import type { DomainSpec } from "../../kernel/public/protocol.js";
 import type { DomainState } from "../../kernel/public/protocol.js";
 import type { XendDomain } from "../../kernel/public/xend-protocol.js";
 import { parseDomainSxp, domainToSxp } from "../config/domain-sxp.js";
@@ -89,16 +89,9 @@ export function lifecycleOf(g: GuestConfig): LifecycleSettings {
   return { onPoweroff: g.config.onPoweroff, onReboot: g.config.onReboot, onCrash: g.config.onCrash };
 }
 
-/** What the kernel runs. Throws with a message naming the setting it cannot serve. */
+/** What the kernel runs; devices are plugged in through the store afterwards (vbd.ts). */
 export function kernelSpec(g: GuestConfig): DomainSpec {
   const c = g.config;
-  const disks: KernelDisk[] = c.disk.map((d) => {
-    // Raw images are served inside the kernel until the block service exists; other formats need it.
-    if (d.type !== "file" && d.type !== "tap:aio") {
-      throw new Error(`disk ${d.vdev}: ${d.type}: disks need the block service, which is not built yet; use file: or tap:aio: with a raw image`);
-    }
-    return { path: d.path, readOnly: d.mode === "r" };
-  });
   const bios = c.bios === "none" ? null : c.bios ?? (c.builder === "hvm" ? OPENSBI_FW_JUMP : null);
   return {
     name: c.name,
@@ -112,7 +105,6 @@ export function kernelSpec(g: GuestConfig): DomainSpec {
     ...(c.kernel === undefined ? {} : { kernel: c.kernel }),
     ...(c.ramdisk === undefined ? {} : { ramdisk: c.ramdisk }),
     ...(c.extra === undefined ? {} : { extra: c.extra }),
-    disks,
   };
 }
 

@@ -19,7 +19,9 @@ import {
 } from "./guest-config.js";
 import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
-import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown, storeSocketOf, StoreUnavailable } from "./shutdown-request.js";
+import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-request.js";
+import { storeSocketOf, StoreUnavailable } from "./store-session.js";
+import { forgetDomainDevices, plugDisks } from "./vbd.js";
 
 /** A user-facing refusal: the message is shown by xm as it is. */
 export class XendError extends Error {
@@ -91,6 +93,7 @@ export class Xend {
       void this.handleStopped(e.domid, e.reason ?? (e.state === "crashed" ? "crash" : "poweroff"));
     } else if (e.state === "dying") {
       this.records.delete(e.domid);
+      forgetDomainDevices(storeSocketOf(this.paths.home), e.domid).catch((err: Error) => this.log(`domain ${e.domid}: ${err.message}`));
     }
   }
 
@@ -260,12 +263,20 @@ export class Xend {
     if (clash !== undefined) {
       throw new XendError(`Domain '${config.config.name}' is already running (id ${clash.domid}); pick another name= or \`xm destroy ${config.config.name}\` first`);
     }
-    const domid = await kernel.createDomain(kernelSpec(config));
+    // Created paused, as Xen's toolstack does, so its devices are there when it first runs.
+    const domid = await kernel.createDomain(kernelSpec(config), true);
     this.records.set({ domid, name: config.config.name, config: guestSxp(config), managed, startTime: Date.now() / 1000, restarts: [] });
+    try {
+      await plugDisks(storeSocketOf(this.paths.home), domid, config.config.disk, config.config.builder === "hvm");
+    } catch (e) {
+      await kernel.destroy(domid);
+      this.records.delete(domid);
+      throw new XendError(`Domain '${config.config.name}' was not started: ${(e as Error).message}`);
+    }
     if (config.weight !== undefined || config.cap !== undefined) {
       await kernel.sched(domid, { weight: config.weight, cap: config.cap });
     }
-    if (paused) await kernel.pause(domid);
+    if (!paused) await kernel.unpause(domid);
     this.log(`started domain ${domid} (${config.config.name})${managed ? ", managed" : ""}`);
     const info = (await kernel.listDomains()).find((d) => d.domid === domid);
     if (info === undefined) throw new XendError(`domain ${config.config.name} (id ${domid}) ended at once; see \`xm dmesg\``);

@@ -1,0 +1,48 @@
+// The xenbus device protocol as Xen's io/xenbus.h and the toolstack define it: the states a
+// frontend and its backend step through in the store, and where a device's nodes live.
+
+export const XenbusState = {
+  Unknown: 0,
+  Initialising: 1,
+  /** Backend: ready for the frontend's ring details (Xen: "InitWait"). */
+  InitWait: 2,
+  /** Frontend: ring details published. */
+  Initialised: 3,
+  Connected: 4,
+  Closing: 5,
+  Closed: 6,
+  Reconfiguring: 7,
+  Reconfigured: 8,
+} as const;
+export type XenbusStateValue = (typeof XenbusState)[keyof typeof XenbusState];
+
+/** Backends serve their devices from Domain-0's home. */
+export const BACKEND_DOMID = 0;
+
+/** A device class as the store names it: vbd (block), vif (network), vfb, vkbd, console. */
+export type DeviceClass = "vbd" | "vif" | "vfb" | "vkbd";
+
+export function frontendPath(domid: number, cls: DeviceClass, devid: number): string {
+  return `/local/domain/${domid}/device/${cls}/${devid}`;
+}
+
+export function backendPath(cls: DeviceClass, domid: number, devid: number, backendDomid = BACKEND_DOMID): string {
+  return `/local/domain/${backendDomid}/backend/${cls}/${domid}/${devid}`;
+}
+
+/** The node a backend watches for new devices of its class. */
+export function backendRoot(cls: DeviceClass, backendDomid = BACKEND_DOMID): string {
+  return `/local/domain/${backendDomid}/backend/${cls}`;
+}
+
+/**
+ * Backend nodes for a virtual disk, besides Xen's frontend, frontend-id, online, state, params,
+ * type, mode, dev, device-type, and (once opened) sectors, sector-size, info, feature-flush-cache:
+ * Domus's own `virtio` = 1 when the frontend is the kernel's virtio-blk (HVM guests), and
+ * `format` (raw, qcow2, vmdk, nbd) and `slot` once attached, for block-list.
+ */
+export const VBD_VIRTIO = "virtio";
+
+/** Xen's VDISK_* bits of a vbd's `info` node. */
+export const VDISK_CDROM = 1;
+export const VDISK_READONLY = 4;

@@ -1,0 +1,153 @@
+// The block service's core, Xen's blkback: it watches Domain-0's backend/vbd in the store, opens
+// each new disk's image, publishes its size and flags there, and serves it. An HVM guest's disk
+// (backend node virtio = 1) is plugged into the kernel as a virtio-blk device and its requests
+// arrive from the kernel; the backend then says Connected. A disk whose nodes are removed is
+// unplugged and closed. After a restart the service finds its disks in the store again and
+// re-attaches them; the kernel re-sends the requests it had not answered.
+
+import { XsClientError } from "../store/client.js";
+import type { StoreLink } from "../common/store-link.js";
+import type { KernelPort } from "../common/kernel-port.js";
+import type { VirtioRequestFrame } from "../../kernel/public/protocol.js";
+import {
+  backendPath, backendRoot, VBD_VIRTIO, VDISK_CDROM, VDISK_READONLY, XenbusState,
+} from "../../kernel/public/xen/xenbus.js";
+import type { BlockImage } from "./image.js";
+import { openImage } from "./open-image.js";
+import { SECTOR_BYTES, VirtioBlk } from "./virtio-blk.js";
+
+interface Vbd {
+  readonly domid: number;
+  readonly devid: number;
+  readonly image: BlockImage;
+  readonly virtio: VirtioBlk | undefined;
+}
+
+const keyOf = (domid: number, devid: number): string => `${domid}/${devid}`;
+
+export class BlockBackend {
+  private readonly vbds = new Map<string, Vbd>();
+  /** Disks that failed to set up: not retried until their nodes are written again. */
+  private readonly failed = new Set<string>();
+  private scanning: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly kernel: KernelPort,
+    private readonly store: StoreLink,
+    private readonly log: (msg: string) => void,
+  ) {
+    kernel.onRequest((req) => this.serve(req));
+  }
+
+  static readonly watchPath = backendRoot("vbd");
+
+  /** Something changed below backend/vbd: bring the open disks in line with the store. */
+  changed(): void {
+    if (this.scanning !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.scanning = this.scan().catch((e: Error) => this.log(`scanning the store: ${e.message}`)).finally(() => {
+      this.scanning = undefined;
+      if (this.again) {
+        this.again = false;
+        this.changed();
+      }
+    });
+  }
+
+  private serve(req: VirtioRequestFrame): void {
+    const vbd = this.vbds.get(keyOf(req.domid, req.devid));
+    // Not open yet (the service just restarted): the kernel sends it again once attached.
+    if (vbd?.virtio === undefined) return;
+    void vbd.virtio.serve({ queue: req.queue, readable: req.raw, writableBytes: req.writable }).then((a) => {
+      this.kernel.done(req.tag, a.written, a.data);
+    });
+  }
+
+  private async scan(): Promise<void> {
+    const xs = this.store.get();
+    const present = new Set<string>();
+    for (const dom of await list(xs, BlockBackend.watchPath)) {
+      for (const dev of await list(xs, `${BlockBackend.watchPath}/${dom}`)) {
+        const domid = Number(dom);
+        const devid = Number(dev);
+        if (!Number.isSafeInteger(domid) || !Number.isSafeInteger(devid)) continue;
+        const key = keyOf(domid, devid);
+        present.add(key);
+        if (this.vbds.has(key) || this.failed.has(key)) continue;
+        await this.setUp(domid, devid);
+      }
+    }
+    for (const [key, vbd] of this.vbds) if (!present.has(key)) await this.tearDown(vbd);
+    for (const key of this.failed) if (!present.has(key)) this.failed.delete(key);
+  }
+
+  private async setUp(domid: number, devid: number): Promise<void> {
+    const xs = this.store.get();
+    const be = backendPath("vbd", domid, devid);
+    const read = async (k: string): Promise<string | undefined> => {
+      try {
+        return (await xs.read(`${be}/${k}`)).toString();
+      } catch (e) {
+        if (e instanceof XsClientError && e.code === "ENOENT") return undefined;
+        throw e;
+      }
+    };
+    const [type, params, mode, virtio, devtype, state] = await Promise.all(
+      ["type", "params", "mode", VBD_VIRTIO, "device-type", "state"].map(read));
+    if (type === undefined || params === undefined || state === undefined) return; // still being written
+    const key = keyOf(domid, devid);
+    let image: BlockImage | undefined;
+    try {
+      image = await openImage(type, params, mode === "r");
+      const info = (mode === "r" ? VDISK_READONLY : 0) | (devtype === "cdrom" ? VDISK_CDROM : 0);
+      await xs.write(`${be}/sectors`, String(Math.floor(image.sizeBytes / SECTOR_BYTES)));
+      await xs.write(`${be}/sector-size`, String(SECTOR_BYTES));
+      await xs.write(`${be}/info`, String(info));
+      await xs.write(`${be}/format`, image.format);
+      await xs.write(`${be}/feature-flush-cache`, "1");
+      let blk: VirtioBlk | undefined;
+      if (virtio === "1") {
+        blk = new VirtioBlk(image, `domus-${domid}-${devid}`, (msg) => this.log(`domain ${domid} disk ${devid}: ${msg}`));
+        const slot = await this.kernel.attach({ domid, devid, deviceId: blk.deviceId, features: blk.features, config: blk.config() });
+        await xs.write(`${be}/slot`, String(slot));
+        if (Number(state) !== XenbusState.Connected) await xs.write(`${be}/state`, String(XenbusState.Connected));
+      } else if (Number(state) < XenbusState.InitWait) {
+        await xs.write(`${be}/state`, String(XenbusState.InitWait));
+      }
+      this.vbds.set(key, { domid, devid, image, virtio: blk });
+      this.log(`domain ${domid} disk ${devid}: ${type}:${params} (${image.format}, ${image.sizeBytes} bytes${mode === "r" ? ", read-only" : ""})`);
+    } catch (e) {
+      await image?.close().catch(() => {});
+      const why = (e as Error).message;
+      this.failed.add(key);
+      this.log(`domain ${domid} disk ${devid}: ${why}`);
+      await xs.write(`${be}/hotplug-error`, why).catch(() => {});
+      await xs.write(`${be}/state`, String(XenbusState.Closed)).catch(() => {});
+    }
+  }
+
+  private async tearDown(vbd: Vbd): Promise<void> {
+    this.vbds.delete(keyOf(vbd.domid, vbd.devid));
+    // The domain may be gone already (destroyed): then there is nothing to unplug.
+    if (vbd.virtio !== undefined) await this.kernel.detach(vbd.domid, vbd.devid).catch(() => {});
+    await vbd.image.close().catch(() => {});
+    this.log(`domain ${vbd.domid} disk ${vbd.devid}: closed`);
+  }
+
+  async close(): Promise<void> {
+    for (const vbd of this.vbds.values()) await vbd.image.close().catch(() => {});
+    this.vbds.clear();
+  }
+}
+
+async function list(xs: ReturnType<StoreLink["get"]>, path: string): Promise<string[]> {
+  try {
+    return await xs.directory(path);
+  } catch (e) {
+    if (e instanceof XsClientError && e.code === "ENOENT") return [];
+    throw e;
+  }
+}

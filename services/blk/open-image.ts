@@ -1,0 +1,15 @@
+// From a disk's store entry (type and params, as the config's uname gave them) to an open image.
+
+import { ImageError, type BlockImage } from "./image.js";
+import { openRawImage } from "./formats/raw.js";
+
+export async function openImage(type: string, params: string, readOnly: boolean): Promise<BlockImage> {
+  switch (type) {
+    case "file":
+    case "tap:aio":
+    case "phy":
+      return openRawImage(params, readOnly);
+    default:
+      throw new ImageError(`disk type ${type}: is not served by this block service`);
+  }
+}

@@ -1,0 +1,57 @@
+// A service's connection to the store that outlives the store: when the store restarts, the link
+// connects again and registers its watches again (each fires once on registration, so the
+// service re-reads what it watches and misses nothing).
+
+import { XsClient } from "../store/client.js";
+
+const RETRY_MS = 200;
+
+export class StoreLink {
+  private client: XsClient | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly socket: string,
+    private readonly watches: readonly (readonly [path: string, token: string])[],
+    private readonly onWatch: (path: string, token: string) => void,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Resolves once connected and watching. */
+  async start(): Promise<void> {
+    for (;;) {
+      try {
+        await this.connect();
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        this.log(`store not reachable (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const client = await XsClient.connect(this.socket);
+    client.onWatch = (path, token) => this.onWatch(path, token);
+    client.onClose(() => {
+      if (this.client !== client || this.stopped) return;
+      this.client = undefined;
+      this.log("store connection lost; reconnecting");
+      void this.start();
+    });
+    for (const [path, token] of this.watches) await client.watch(path, token);
+    this.client = client;
+  }
+
+  /** The current connection; throws while the store is away (callers retry on the next watch). */
+  get(): XsClient {
+    if (this.client === undefined) throw new Error("the store is not connected");
+    return this.client;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.client?.close();
+  }
+}

@@ -1,0 +1,82 @@
+// Virtual disks served by the block service to HVM guests, driven as a user drives them: a host
+// from `domus up`, a U-Boot domain from a config file with disk = [...], its console through
+// `xm console`. U-Boot lists, loads and writes FAT files; the host then reads what it wrote.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { crc32 } from "node:zlib";
+import { GuestConsole } from "../support/guest-console.js";
+import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
+import { makeFatDisk, PARTITION_OFFSET_BYTES, type FatDisk } from "../fixtures/fat-disk.js";
+import { TestHost, XM } from "../toolstack/host.js";
+
+const LOAD_ADDR = "0x84000000";
+const hex8 = (n: number): string => n.toString(16).padStart(8, "0");
+
+let host: TestHost;
+let dir: string;
+let payload: Uint8Array;
+
+function config(name: string, disk: string): string {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, `name = '${name}'\nbuilder = 'hvm'\nmemory = 128\nbios = '${UBOOT_MMODE}'\ndisk = [ '${disk}' ]\non_poweroff = 'destroy'\n`);
+  return file;
+}
+
+function xmConsole(...args: string[]): GuestConsole {
+  return GuestConsole.command(process.execPath, [XM, "--home", host.home, ...args]);
+}
+
+/** What mtools reads back from the image's FAT partition. */
+function mtype(image: string, name: string): Buffer {
+  return execFileSync("mtype", ["-i", `${image}@@${PARTITION_OFFSET_BYTES}`, `::/${name}`], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
+}
+
+beforeAll(async () => {
+  host = new TestHost();
+  dir = mkdtempSync(join(tmpdir(), "domus-blk-"));
+  payload = randomBytes(300_000);
+  await host.up();
+});
+afterAll(async () => {
+  await host.down();
+});
+
+async function exercise(name: string, disk: FatDisk, uname: string): Promise<void> {
+  const c = xmConsole("create", "-c", config(name, `${uname},xvda,w`));
+  await c.waitFor(`Started domain ${name}`);
+  await reachUbootPrompt(c);
+  await c.run("virtio scan", UBOOT_PROMPT);
+  expect(await c.run("virtio info", UBOOT_PROMPT)).toMatch(/Capacity: 64\.0 MB/);
+  const ls = await c.run("ls virtio 0:1 /", UBOOT_PROMPT);
+  expect(ls).toMatch(/\s300000\s+payload\.bin/);
+  expect(await c.run(`fatload virtio 0:1 ${LOAD_ADDR} payload.bin`, UBOOT_PROMPT)).toContain("300000 bytes read");
+  expect(await c.run(`crc32 ${LOAD_ADDR} \${filesize}`, UBOOT_PROMPT)).toContain(`==> ${hex8(disk.crc32["payload.bin"])}`);
+  // Write it back under a new name: U-Boot's FAT driver reads and rewrites FAT and directory sectors.
+  expect(await c.run(`fatwrite virtio 0:1 ${LOAD_ADDR} copy.bin \${filesize}`, UBOOT_PROMPT)).toContain("300000 bytes written");
+  c.type("poweroff\r");
+  await c.exitCode();
+}
+
+describe("disks of HVM domains through the block service", () => {
+  it("file: raw image — U-Boot lists, loads, checksums and writes; the host reads the written file", async () => {
+    const disk = await makeFatDisk(dir, { "payload.bin": payload });
+    await exercise("raw1", disk, `file:${disk.path}`);
+    const copy = mtype(disk.path, "copy.bin");
+    expect(crc32(copy) >>> 0).toBe(disk.crc32["payload.bin"]);
+    expect(Buffer.compare(copy, Buffer.from(payload))).toBe(0);
+    expect((await readFile(disk.path)).length).toBe(64 * 1024 * 1024);
+  });
+
+  it("a missing image is refused at create, naming the file; no domain is left behind", async () => {
+    const r = await host.xm("create", config("missing1", `file:${join(dir, "nope.img")},xvda,w`));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("nope.img");
+    expect((await host.xm("list")).stdout).not.toContain("missing1");
+  });
+});
