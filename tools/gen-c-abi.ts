@@ -13,6 +13,8 @@ import * as consoleRing from "../kernel/public/xen/console-ring.js";
 import * as grantTable from "../kernel/public/xen/grant-table.js";
 import * as xenstoreRing from "../kernel/public/xen/xenstore-ring.js";
 import * as xsWire from "../kernel/public/xs-wire.js";
+import * as ring from "../kernel/public/xen/ring.js";
+import * as blkif from "../kernel/public/xen/blkif.js";
 
 const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/board.ts", board],
@@ -23,6 +25,8 @@ const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/xen/grant-table.ts", grantTable],
   ["kernel/public/xen/xenstore-ring.ts", xenstoreRing],
   ["kernel/public/xs-wire.ts", xsWire],
+  ["kernel/public/xen/ring.ts", ring],
+  ["kernel/public/xen/blkif.ts", blkif],
 ];
 
 export const HEADER_PATH = "guests/include/domus-abi.h";

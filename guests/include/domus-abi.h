@@ -195,4 +195,40 @@
 #define XS_WATCH_EVENT 0xf
 #define XS_WRITE 0xb
 
+/* kernel/public/xen/ring.ts */
+#define SRING_HEADER_SIZE 0x40
+#define SRING_PAGE_SIZE 0x1000
+#define SRING_REQ_EVENT 4
+#define SRING_REQ_PROD 0
+#define SRING_RSP_EVENT 0xc
+#define SRING_RSP_PROD 8
+
+/* kernel/public/xen/blkif.ts */
+#define BLKIF_MAX_SEGMENTS_PER_REQUEST 0xb
+#define BLKIF_OP_FLUSH_DISKCACHE 3
+#define BLKIF_OP_READ 0
+#define BLKIF_OP_WRITE 1
+#define BLKIF_OP_WRITE_BARRIER 2
+#define BLKIF_REQUEST_SIZE 0x70
+#define BLKIF_REQ_HANDLE 2
+#define BLKIF_REQ_ID 8
+#define BLKIF_REQ_NR_SEGMENTS 1
+#define BLKIF_REQ_OPERATION 0
+#define BLKIF_REQ_SECTOR 0x10
+#define BLKIF_REQ_SEG 0x18
+#define BLKIF_RESPONSE_SIZE 0x10
+#define BLKIF_RING_SLOTS 0x20
+#define BLKIF_RSP_EOPNOTSUPP (-2)
+#define BLKIF_RSP_ERROR (-1)
+#define BLKIF_RSP_ID 0
+#define BLKIF_RSP_OKAY 0
+#define BLKIF_RSP_OPERATION 8
+#define BLKIF_RSP_STATUS 0xa
+#define BLKIF_SECTOR_SIZE 0x200
+#define BLKIF_SEG_FIRST_SECT 4
+#define BLKIF_SEG_GREF 0
+#define BLKIF_SEG_LAST_SECT 5
+#define BLKIF_SEG_SIZE 8
+#define BLKIF_SLOT_SIZE 0x70
+
 #endif
