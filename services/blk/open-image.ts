@@ -2,6 +2,7 @@
 
 import { ImageError, type BlockImage } from "./image.js";
 import { openRawImage } from "./formats/raw.js";
+import { openNbdImage } from "./formats/nbd.js";
 
 export async function openImage(type: string, params: string, readOnly: boolean): Promise<BlockImage> {
   switch (type) {
@@ -9,6 +10,8 @@ export async function openImage(type: string, params: string, readOnly: boolean)
     case "tap:aio":
     case "phy":
       return openRawImage(params, readOnly);
+    case "nbd":
+      return openNbdImage(params, readOnly);
     default:
       throw new ImageError(`disk type ${type}: is not served by this block service`);
   }
