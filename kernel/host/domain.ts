@@ -3,6 +3,7 @@
 
 import { Machine } from "./machine.js";
 import type { RemoteDevice } from "./backend-link.js";
+import type { BackendRing } from "./pv/backend-ring.js";
 import {
   DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
 } from "../public/protocol.js";
@@ -27,6 +28,8 @@ export class Domain {
   lastRan = 0;
   /** Virtio devices served by backend processes, by BackendLinks.keyOf. */
   readonly devices = new Map<string, { readonly slot: number; readonly device: RemoteDevice }>();
+  /** PV shared rings served by backend processes, by BackendLinks.keyOf. */
+  readonly rings = new Map<string, BackendRing>();
   private consoleTail = Buffer.alloc(0);
   /** How many bytes at the end of consoleTail no attached console has shown yet. */
   private consoleUnseen = 0;

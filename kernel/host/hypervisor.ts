@@ -11,8 +11,12 @@ import { CreditScheduler } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
+import { BackendRing, RingError, type GrantSegment } from "./pv/backend-ring.js";
+import { grantedAddress } from "./pv/grant-table.js";
+import { GuestMemoryError } from "./guest-memory.js";
+import { BACKEND_DOMID } from "../public/xen/xenbus.js";
 import {
-  PROTOCOL_VERSION, type VirtioDoneFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
+  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
 } from "../public/protocol.js";
 
 const SLICE_INSTRUCTIONS = 200_000;
@@ -152,9 +156,75 @@ export class Hypervisor {
     this.log(`domain ${domid}: ${peer.instance} device ${devid} unplugged from virtio slot ${plugged.slot}`);
   }
 
-  /** A backend's connection closed: its devices wait for its next instance. */
+  /** A backend's connection closed: its devices and rings wait for its next instance. */
   backendGone(peer: BackendPeer): void {
-    for (const d of this.domains.values()) this.links.unbind(peer, [...d.devices.values()].map((p) => p.device));
+    for (const d of this.domains.values()) {
+      this.links.unbind(peer, [...d.devices.values()].map((p) => p.device));
+      for (const ring of d.rings.values()) if (ring.peer === peer) ring.peer = undefined;
+    }
+  }
+
+  /** A backend serves a PV frontend's ring; bound again (a restarted backend), it gets what is unanswered. */
+  bindRing(peer: BackendPeer, b: { domid: number; devid: number; ref: number; port: number; slotSize: number; rspSize: number }): null {
+    const d = this.get(b.domid);
+    const pv = d.machine.pv;
+    if (pv === undefined) throw new HypervisorError(`domain ${b.domid} is not paravirtual: it has no rings`);
+    const key = BackendLinks.keyOf(peer.instance, b.domid, b.devid);
+    const existing = d.rings.get(key);
+    if (existing !== undefined && existing.port === b.port) {
+      existing.bind(peer);
+      return null;
+    }
+    const p = pv.evtchn.get(b.port);
+    if (p?.kind !== "unbound" || p.remoteDom !== BACKEND_DOMID) {
+      throw new HypervisorError(`domain ${b.domid}: port ${b.port} is not an unbound event channel for domain ${BACKEND_DOMID}`);
+    }
+    const gpa = grantedAddress(pv, b.ref, BACKEND_DOMID, true);
+    if (gpa < 0) throw new HypervisorError(`domain ${b.domid}: grant ${b.ref} is not a writable grant to domain ${BACKEND_DOMID} (GNTST ${gpa})`);
+    const ring = new BackendRing(pv, b.devid, gpa, b.port, b.slotSize, b.rspSize, (msg) => this.log(`domain ${b.domid}: ${msg}`));
+    pv.evtchn.set(b.port, { kind: "backend", notify: () => ring.notify() });
+    d.rings.set(key, ring);
+    ring.bind(peer);
+    this.log(`domain ${b.domid}: ${peer.instance} ring of device ${b.devid} bound (grant ${b.ref}, port ${b.port})`);
+    return null;
+  }
+
+  unbindRing(peer: BackendPeer, domid: number, devid: number): null {
+    const d = this.get(domid);
+    const key = BackendLinks.keyOf(peer.instance, domid, devid);
+    const ring = d.rings.get(key);
+    if (ring === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} ring for device ${devid}`);
+    d.rings.delete(key);
+    d.machine.pv?.evtchn.set(ring.port, { kind: "unbound", remoteDom: BACKEND_DOMID });
+    return null;
+  }
+
+  private ring(peer: BackendPeer, domid: number, devid: number): BackendRing {
+    const ring = this.get(domid).rings.get(BackendLinks.keyOf(peer.instance, domid, devid));
+    if (ring === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} ring for device ${devid}`);
+    return ring;
+  }
+
+  ringRespond(peer: BackendPeer, r: RingRespondFrame): void {
+    const ring = this.ring(peer, r.domid, r.devid);
+    const dataBytes = r.copies.reduce((n, s) => n + s.len, 0);
+    if (dataBytes > r.raw.length) throw new HypervisorError(`domain ${r.domid}: answer carries ${r.raw.length} bytes, its copies need ${dataBytes}`);
+    this.guarded(r.domid, () => ring.respond(r.positions, r.raw.subarray(dataBytes), r.copies, r.raw.subarray(0, dataBytes)));
+  }
+
+  grantRead(peer: BackendPeer, domid: number, devid: number, segments: readonly GrantSegment[]): Uint8Array {
+    const ring = this.ring(peer, domid, devid);
+    return this.guarded(domid, () => ring.copyOut(segments));
+  }
+
+  /** Ring and guest-memory faults caused by what a backend or guest wrote become that request's error. */
+  private guarded<T>(domid: number, work: () => T): T {
+    try {
+      return work();
+    } catch (e) {
+      if (e instanceof RingError || e instanceof GuestMemoryError) throw new HypervisorError(`domain ${domid}: ${e.message}`);
+      throw e;
+    }
   }
 
   /** A backend answered a request it was pushed. */

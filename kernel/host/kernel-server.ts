@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { encodeFrame, FrameReader, FrameError } from "../public/frames.js";
 import { PROTOCOL_VERSION, type EventFrame, type EventKind, type RequestFrame, type ReplyFrame } from "../public/protocol.js";
-import { checkRequest, checkVirtioDone, isVirtioDone, ProtocolError } from "./protocol-check.js";
+import { checkRequest, checkRingRespond, checkVirtioDone, isBackendPost, ProtocolError } from "./protocol-check.js";
 import type { BackendPeer } from "./backend-link.js";
 import { Hypervisor, HypervisorError } from "./hypervisor.js";
 import type { Domain } from "./domain.js";
@@ -68,7 +68,7 @@ export class KernelServer {
         return;
       }
       for (const m of messages) {
-        if (isVirtioDone(m)) this.virtioDone(client, m);
+        if (isBackendPost(m)) this.backendPost(client, m);
         else socket.write(encodeFrame(this.answer(client, m)));
       }
     });
@@ -83,13 +83,14 @@ export class KernelServer {
   }
 
   /** Answers have no reply; a malformed one is logged and dropped (its request stays outstanding). */
-  private virtioDone(client: Client, m: Record<string, unknown>): void {
+  private backendPost(client: Client, m: Record<string, unknown>): void {
     try {
-      if (client.backend === undefined) throw new ProtocolError("virtio.done from a connection that is not a backend");
-      this.hv.virtioDone(checkVirtioDone(m));
+      const peer = this.backendOf(client);
+      if (m.op === "virtio.done") this.hv.virtioDone(checkVirtioDone(m));
+      else this.hv.ringRespond(peer, checkRingRespond(m));
     } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      this.log(`bad virtio answer: ${e.message}`);
+      if (!(e instanceof ProtocolError) && !(e instanceof HypervisorError)) throw e;
+      this.log(`bad answer from a backend: ${e.message}`);
     }
   }
 
@@ -143,6 +144,9 @@ export class KernelServer {
         return hv.info();
       case "device.attach": return { slot: hv.attachDevice(this.backendOf(client), req) };
       case "device.detach": return hv.detachDevice(this.backendOf(client), req.domid, req.devid);
+      case "ring.bind": return hv.bindRing(this.backendOf(client), req);
+      case "ring.unbind": return hv.unbindRing(this.backendOf(client), req.domid, req.devid);
+      case "grant.read": return { data: hv.grantRead(this.backendOf(client), req.domid, req.devid, req.segments) };
     }
   }
 

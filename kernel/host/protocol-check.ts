@@ -2,7 +2,7 @@
 // becomes a ProtocolError naming the field at fault; the connection stays up.
 
 import {
-  type Builder, type DomainSpec, type EventKind, type RequestFrame, type VirtioDoneFrame, MAX_WEIGHT,
+  type Builder, type DomainSpec, type EventKind, type RequestFrame, type VirtioDoneFrame, type RingRespondFrame, type GrantSegmentSpec, MAX_WEIGHT,
 } from "../public/protocol.js";
 import { VIRTIO_SLOTS } from "../public/board.js";
 import { VIRTIO_CONFIG_SIZE } from "../public/virtio-slot.js";
@@ -129,10 +129,45 @@ export function checkRequest(m: unknown): RequestFrame {
         deviceId: int(m, "deviceId", 1, 255), features: int(m, "features", 0, Number.MAX_SAFE_INTEGER),
         config: bytes(m, "config", VIRTIO_CONFIG_SIZE), slot: optInt(m, "slot", 0, VIRTIO_SLOTS - 1),
       };
-    case "device.detach": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
+    case "device.detach":
+    case "ring.unbind":
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
+    case "ring.bind":
+      return {
+        id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), ref: int(m, "ref", 0, 2 ** 32 - 1),
+        port: int(m, "port", 1, 2 ** 31), slotSize: int(m, "slotSize", 8, 2048), rspSize: int(m, "rspSize", 1, 2048),
+      };
+    case "grant.read":
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), segments: segments(m, "segments") };
     default:
       throw new ProtocolError(`unknown op ${JSON.stringify(op)}`);
   }
+}
+
+const MAX_SEGMENTS = 1024;
+const MAX_POSITIONS = 4096;
+
+function segments(o: Obj, key: string): GrantSegmentSpec[] {
+  const v = o[key];
+  if (!Array.isArray(v) || v.length > MAX_SEGMENTS) throw new ProtocolError(`${key} must be a list of at most ${MAX_SEGMENTS} grant segments`);
+  return v.map((seg, i) => {
+    if (!isObj(seg)) throw new ProtocolError(`${key}[${i}] must be a map`);
+    return { ref: int(seg, "ref", 0, 2 ** 32 - 1), offset: int(seg, "offset", 0, 4095), len: int(seg, "len", 0, 4096) };
+  });
+}
+
+/** A backend's answers to ring requests (no id, no reply). */
+export function checkRingRespond(m: Obj): RingRespondFrame {
+  const raw = m.raw;
+  if (!(raw instanceof Uint8Array)) throw new ProtocolError("ring.respond carries its bytes as a raw frame");
+  const positions = m.positions;
+  if (!Array.isArray(positions) || positions.length > MAX_POSITIONS || positions.some((p) => !Number.isInteger(p) || p < 0 || p > 2 ** 32 - 1)) {
+    throw new ProtocolError(`positions must be a list of at most ${MAX_POSITIONS} ring positions`);
+  }
+  return {
+    op: "ring.respond", domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1),
+    positions: positions as number[], copies: segments(m, "copies"), raw,
+  };
 }
 
 /** A backend's answer to a pushed virtio request (no id, no reply). */
@@ -142,6 +177,7 @@ export function checkVirtioDone(m: Obj): VirtioDoneFrame {
   return { op: "virtio.done", tag: int(m, "tag", 0, Number.MAX_SAFE_INTEGER), written: int(m, "written", 0, 2 ** 32 - 1), raw };
 }
 
-export function isVirtioDone(m: unknown): m is Obj {
-  return isObj(m) && m.op === "virtio.done";
+/** Messages a backend posts without an id, which get no reply. */
+export function isBackendPost(m: unknown): m is Obj {
+  return isObj(m) && (m.op === "virtio.done" || m.op === "ring.respond");
 }

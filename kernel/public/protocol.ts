@@ -73,7 +73,48 @@ export type BackendRequest =
       readonly op: "device.attach"; readonly domid: number; readonly devid: number; readonly deviceId: number;
       readonly features: number; readonly config: Uint8Array; readonly slot?: number;
     }
-  | { readonly op: "device.detach"; readonly domid: number; readonly devid: number };
+  | { readonly op: "device.detach"; readonly domid: number; readonly devid: number }
+  /**
+   * Serve a PV frontend's shared ring: `ref` is the ring page's grant (to domain 0), `port` the
+   * frontend's unbound event channel for domain 0. Bound again by a restarted backend, the ring
+   * re-sends what was not answered. Slots are `slotSize` bytes, responses `rspSize`.
+   */
+  | {
+      readonly op: "ring.bind"; readonly domid: number; readonly devid: number; readonly ref: number;
+      readonly port: number; readonly slotSize: number; readonly rspSize: number;
+    }
+  | { readonly op: "ring.unbind"; readonly domid: number; readonly devid: number }
+  /** Copy bytes out of pages the frontend granted to domain 0; replies { data }. */
+  | { readonly op: "grant.read"; readonly domid: number; readonly devid: number; readonly segments: readonly GrantSegmentSpec[] };
+
+export interface GrantSegmentSpec {
+  readonly ref: number;
+  readonly offset: number;
+  readonly len: number;
+}
+
+/** Kernel to backend, no id: new (or re-sent) ring requests, one slot each in `raw`. */
+export interface RingRequestsFrame {
+  readonly event: "ring.requests";
+  readonly domid: number;
+  readonly devid: number;
+  /** Each request's ring position, which its answer names. */
+  readonly positions: readonly number[];
+  readonly raw: Uint8Array;
+}
+
+/**
+ * Backend to kernel, no id and no reply: answers to the requests at `positions`. `raw` holds the
+ * bytes for `copies` (written into granted pages first), then one response per position.
+ */
+export interface RingRespondFrame {
+  readonly op: "ring.respond";
+  readonly domid: number;
+  readonly devid: number;
+  readonly positions: readonly number[];
+  readonly copies: readonly GrantSegmentSpec[];
+  readonly raw: Uint8Array;
+}
 
 /** Kernel to backend, no id: one descriptor chain; `raw` holds its readable bytes. */
 export interface VirtioRequestFrame {

@@ -3,7 +3,9 @@
 // goes away the service has nothing to serve, so the caller exits and its supervisor decides.
 
 import { FrameConnection } from "../../tools/lib/frame-connection.js";
-import { KERNEL_SOCKET, PROTOCOL_VERSION, type VirtioRequestFrame } from "../../kernel/public/protocol.js";
+import {
+  KERNEL_SOCKET, PROTOCOL_VERSION, type GrantSegmentSpec, type RingRequestsFrame, type VirtioRequestFrame,
+} from "../../kernel/public/protocol.js";
 import { join } from "node:path";
 
 /** An attach request, as device.attach takes it. */
@@ -23,6 +25,23 @@ function virtioRequest(m: Record<string, unknown>): VirtioRequestFrame | undefin
   return m as unknown as VirtioRequestFrame;
 }
 
+function ringRequests(m: Record<string, unknown>): RingRequestsFrame | undefined {
+  const { domid, devid, positions, raw } = m;
+  if (m.event !== "ring.requests" || !(raw instanceof Uint8Array) || !Array.isArray(positions)) return undefined;
+  if ([domid, devid, ...positions].some((v) => typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)) return undefined;
+  return m as unknown as RingRequestsFrame;
+}
+
+/** What a shared ring needs from its backend. */
+export interface RingBind {
+  readonly domid: number;
+  readonly devid: number;
+  readonly ref: number;
+  readonly port: number;
+  readonly slotSize: number;
+  readonly rspSize: number;
+}
+
 export class KernelPort {
   private constructor(private readonly conn: FrameConnection, readonly instance: string) {}
 
@@ -34,16 +53,47 @@ export class KernelPort {
     const port = new KernelPort(conn, instance);
     conn.onEvent((m) => {
       const req = virtioRequest(m);
-      if (req === undefined) log(`ignoring a malformed message from the kernel: ${String(m.event ?? m.op)}`);
-      else port.requestHandler(req);
+      const ring = req === undefined ? ringRequests(m) : undefined;
+      if (req !== undefined) port.requestHandler(req);
+      else if (ring !== undefined) port.ringHandler(ring);
+      else log(`ignoring a malformed message from the kernel: ${String(m.event ?? m.op)}`);
     });
     return port;
   }
 
   private requestHandler: (req: VirtioRequestFrame) => void = () => {};
+  private ringHandler: (req: RingRequestsFrame) => void = () => {};
 
   onRequest(handler: (req: VirtioRequestFrame) => void): void {
     this.requestHandler = handler;
+  }
+
+  onRingRequests(handler: (req: RingRequestsFrame) => void): void {
+    this.ringHandler = handler;
+  }
+
+  async bindRing(b: RingBind): Promise<void> {
+    await this.conn.request({ op: "ring.bind", ...b });
+  }
+
+  async unbindRing(domid: number, devid: number): Promise<void> {
+    await this.conn.request({ op: "ring.unbind", domid, devid });
+  }
+
+  /** The bytes of pages the frontend granted, segment after segment. */
+  async grantRead(domid: number, devid: number, segments: readonly GrantSegmentSpec[]): Promise<Uint8Array> {
+    const r = await this.conn.request({ op: "grant.read", domid, devid, segments });
+    const data = (r as { data?: unknown }).data;
+    if (!(data instanceof Uint8Array)) throw new Error("the kernel's grant.read reply carries no data");
+    return data;
+  }
+
+  /** Answer ring requests: `data` goes into the granted pages `copies` name, then the responses. */
+  ringRespond(domid: number, devid: number, positions: readonly number[], copies: readonly GrantSegmentSpec[], data: Uint8Array, responses: Uint8Array): void {
+    const raw = new Uint8Array(data.length + responses.length);
+    raw.set(data);
+    raw.set(responses, data.length);
+    this.conn.post({ op: "ring.respond", domid, devid, positions, copies }, raw);
   }
 
   onClose(handler: (why: Error) => void): void {

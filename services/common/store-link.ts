@@ -9,13 +9,28 @@ const RETRY_MS = 200;
 export class StoreLink {
   private client: XsClient | undefined;
   private stopped = false;
+  /** "path\0token" of every watch, registered again on each connection. */
+  private readonly watches: Set<string>;
 
   constructor(
     private readonly socket: string,
-    private readonly watches: readonly (readonly [path: string, token: string])[],
+    watches: readonly (readonly [path: string, token: string])[],
     private readonly onWatch: (path: string, token: string) => void,
     private readonly log: (msg: string) => void,
-  ) {}
+  ) {
+    this.watches = new Set(watches.map(([path, token]) => `${path}\0${token}`));
+  }
+
+  /** Add a watch, kept across reconnections. */
+  async watch(path: string, token: string): Promise<void> {
+    this.watches.add(`${path}\0${token}`);
+    await this.client?.watch(path, token);
+  }
+
+  async unwatch(path: string, token: string): Promise<void> {
+    if (!this.watches.delete(`${path}\0${token}`)) return;
+    await this.client?.unwatch(path, token).catch(() => {});
+  }
 
   /** Resolves once connected and watching. */
   async start(): Promise<void> {
@@ -40,7 +55,10 @@ export class StoreLink {
       this.log("store connection lost; reconnecting");
       void this.start();
     });
-    for (const [path, token] of this.watches) await client.watch(path, token);
+    for (const key of this.watches) {
+      const [path, token] = key.split("\0");
+      await client.watch(path, token);
+    }
     this.client = client;
   }
 

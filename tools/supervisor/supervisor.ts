@@ -135,6 +135,7 @@ export class Supervisor {
     if (s.child !== child) return;
     s.lastExit = signal !== null ? `signal ${signal}` : `exit ${code ?? "?"}`;
     const ranMs = Date.now() - (s.startedAt ?? Date.now());
+    const wasReady = s.state === "running";
     s.child = undefined;
     s.startedAt = null;
     if (this.stopping) {
@@ -142,7 +143,7 @@ export class Supervisor {
       this.changed();
       return;
     }
-    const delay = s.backoff.afterExit(ranMs);
+    const delay = s.backoff.afterExit(wasReady);
     this.opts.log(`${s.def.name}: ended (${s.lastExit}) after ${ranMs} ms; restarting in ${delay} ms`);
     s.state = "backoff";
     this.changed();

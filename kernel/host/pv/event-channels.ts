@@ -12,7 +12,9 @@ export type Port =
   | { readonly kind: "interdomain"; readonly remoteDom: number; readonly remotePort: number }
   | { readonly kind: "virq"; readonly virq: number; readonly vcpu: number }
   /** Served by the host itself (the console backend, the relay to the store). */
-  | { readonly kind: "host"; readonly service: "console" | "store" };
+  | { readonly kind: "host"; readonly service: "console" | "store" }
+  /** A shared ring that a backend process serves through the kernel (backend-ring.ts). */
+  | { readonly kind: "backend"; readonly notify: () => void };
 
 export class EventChannels {
   private readonly ports = new Map<number, Port>();

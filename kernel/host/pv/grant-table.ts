@@ -28,7 +28,7 @@ export interface CopySide {
 }
 
 /** Guest-physical address of grant `ref` of `owner` for use by `user`, or a GNTST_* error. */
-function grantedAddress(owner: GrantingDomain, ref: number, user: number, write: boolean): number {
+export function grantedAddress(owner: GrantingDomain, ref: number, user: number, write: boolean): number {
   if (!Number.isInteger(ref) || ref < 0 || ref >= GRANT_ENTRIES) return GNTST_bad_gntref;
   const perFrame = PAGE / GRANT_ENTRY_V1_SIZE;
   const at = owner.grantTable[Math.floor(ref / perFrame)] + (ref % perFrame) * GRANT_ENTRY_V1_SIZE;

@@ -159,6 +159,7 @@ function eventChannelOp(c: HypercallContext): number {
       if (p.kind === "interdomain") c.lookup(p.remoteDom)?.deliver(p.remotePort);
       else if (p.kind === "host" && p.service === "console") c.dom.drainConsole();
       else if (p.kind === "host" && p.service === "store") c.dom.storeRing?.notify();
+      else if (p.kind === "backend") p.notify();
       return 0;
     }
     case EVTCHNOP_close: {
