@@ -51,6 +51,25 @@ export interface XendVcpu {
   readonly affinity: readonly number[];
 }
 
+/** `xm block-list`: one virtual disk of a running domain, as the store describes it. */
+export interface XendVbd {
+  /** The device number (xvda 51712, hda 768, sda 2048). */
+  readonly vdev: number;
+  readonly dev: string;
+  /** The domain serving it (0: Domain-0's block service). */
+  readonly backendId: number;
+  /** The backend's xenbus state (4 = connected). */
+  readonly state: number;
+  /** The PV frontend's event channel and ring grant; -1 for an HVM guest's virtio disk. */
+  readonly eventChannel: number;
+  readonly ringRef: number;
+  readonly backendPath: string;
+  readonly uname: string;
+  readonly mode: string;
+  readonly format: string;
+  readonly sectors: number;
+}
+
 /** `xm info`: ordered key/value lines, as Xen's xm prints them. */
 export type XendHostInfo = readonly (readonly [string, string])[];
 
@@ -78,6 +97,11 @@ export type XendRequest =
   | { readonly op: "domain.vcpu-set"; readonly domain: DomainRef; readonly vcpus: number }
   | { readonly op: "domain.mem-set"; readonly domain: DomainRef; readonly memoryMiB: number }
   | { readonly op: "domain.mem-max"; readonly domain: DomainRef; readonly maxmemMiB: number }
+  /** Plug a disk into a running domain: uname as in a disk= entry (file:/path), the guest's device, r or w. */
+  | { readonly op: "domain.block-attach"; readonly domain: DomainRef; readonly uname: string; readonly dev: string; readonly mode: string }
+  /** Unplug a disk, named by its device (xvdb) or its number (51728). */
+  | { readonly op: "domain.block-detach"; readonly domain: DomainRef; readonly dev: string }
+  | { readonly op: "domain.block-list"; readonly domain: DomainRef }
   | { readonly op: "host.info" }
   /** The kernel's log (Xen's hypervisor message buffer); `clear` empties it after reading. */
   | { readonly op: "host.dmesg"; readonly clear?: boolean };

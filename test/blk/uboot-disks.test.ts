@@ -73,6 +73,35 @@ describe("disks of HVM domains through the block service", () => {
     expect((await readFile(disk.path)).length).toBe(64 * 1024 * 1024);
   });
 
+  it("xm block-attach plugs a disk into a live domain; block-list shows it; block-detach removes it", async () => {
+    const first = await makeFatDisk(dir, { "payload.bin": payload });
+    const second = await makeFatDisk(dir, { "second.txt": new TextEncoder().encode("the second disk\n") });
+    // virtio-mmio has no hot-plug signal and U-Boot probes its devices once, at start: attach
+    // while the domain is paused before its first instruction, as a toolstack does for HVM guests.
+    expect((await host.xm("create", "-p", config("hot1", `file:${first.path},xvda,w`))).code).toBe(0);
+    expect((await host.xm("block-attach", "hot1", `file:${second.path}`, "xvdb", "r")).code).toBe(0);
+    const list = await host.xm("block-list", "hot1");
+    expect(list.stdout).toMatch(/^Vdev +BE +handle +state +evt-ch +ring-ref +BE-path/);
+    expect(list.stdout).toMatch(/^51712 +0 +51712 +4 +-1 +-1 +\/local\/domain\/0\/backend\/vbd\/\d+\/51712$/m);
+    expect(list.stdout).toMatch(/^51728 +0 +51728 +4 /m);
+    const json = JSON.parse((await host.xm("block-list", "hot1", "--json")).stdout) as { dev: string; format: string; mode: string; sectors: number }[];
+    expect(json.map((v) => [v.dev, v.format, v.mode, v.sectors])).toEqual([["xvda", "raw", "w", 131072], ["xvdb", "raw", "r", 131072]]);
+    const c = xmConsole("console", "hot1");
+    expect((await host.xm("unpause", "hot1")).code).toBe(0);
+    await reachUbootPrompt(c);
+    await c.run("virtio scan", UBOOT_PROMPT);
+    expect(await c.run("ls virtio 1:1 /", UBOOT_PROMPT)).toMatch(/\s16\s+second\.txt/);
+    expect(await c.run(`fatwrite virtio 1:1 ${LOAD_ADDR} nope.bin 10`, UBOOT_PROMPT)).not.toContain("10 bytes written");
+    expect((await host.xm("block-detach", "hot1", "xvdb")).code).toBe(0);
+    expect((await host.xm("block-list", "hot1")).stdout).not.toContain("51728");
+    const again = await host.xm("block-detach", "hot1", "51728");
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("has no disk with device number 51728");
+    c.type("\x1d");
+    await c.exitCode();
+    expect((await host.xm("destroy", "hot1")).code).toBe(0);
+  });
+
   it("a missing image is refused at create, naming the file; no domain is left behind", async () => {
     const r = await host.xm("create", config("missing1", `file:${join(dir, "nope.img")},xvda,w`));
     expect(r.code).not.toBe(0);

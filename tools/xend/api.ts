@@ -25,6 +25,9 @@ export async function handleXendRequest(xend: Xend, raw: unknown): Promise<unkno
     case "domain.vcpu-set": return xend.changeResources(req.domain, { vcpus: req.vcpus }, "vCPU count");
     case "domain.mem-set": return xend.changeResources(req.domain, { memoryMiB: req.memoryMiB }, "memory");
     case "domain.mem-max": return xend.changeResources(req.domain, { maxmemMiB: req.maxmemMiB }, "maximum memory");
+    case "domain.block-attach": return xend.blockAttach(req.domain, req.uname, req.dev, req.mode);
+    case "domain.block-detach": return xend.blockDetach(req.domain, req.dev);
+    case "domain.block-list": return xend.blockList(req.domain);
     case "host.info": return xend.hostInfo();
     case "host.dmesg": return xend.dmesg(req.clear === true);
   }

@@ -90,6 +90,10 @@ export function checkXendRequest(m: unknown): XendRequest {
     case "domain.vcpu-set": return { op: "domain.vcpu-set", domain: domain(), vcpus: whole(m, "vcpus", 1, 1024) };
     case "domain.mem-set": return { op: "domain.mem-set", domain: domain(), memoryMiB: whole(m, "memoryMiB", 1, 1 << 30) };
     case "domain.mem-max": return { op: "domain.mem-max", domain: domain(), maxmemMiB: whole(m, "maxmemMiB", 1, 1 << 30) };
+    case "domain.block-attach":
+      return { op: "domain.block-attach", domain: domain(), uname: text(m, "uname", 4096), dev: text(m, "dev", 64), mode: text(m, "mode", 4) };
+    case "domain.block-detach": return { op: "domain.block-detach", domain: domain(), dev: text(m, "dev", 64) };
+    case "domain.block-list": return { op: "domain.block-list", domain: domain() };
     case "host.info": return { op: "host.info" };
     case "host.dmesg": return { op: "host.dmesg", clear: optBool(m, "clear") };
     default:

@@ -10,6 +10,7 @@ import {
   backendPath, frontendPath, VBD_VIRTIO, XenbusState, BACKEND_DOMID,
 } from "../../kernel/public/xen/xenbus.js";
 import type { DiskSpec } from "../config/disk.js";
+import type { XendVbd } from "../../kernel/public/xend-protocol.js";
 import { vdevToNumber } from "../config/vdev.js";
 import { StoreUnavailable, withStore } from "./store-session.js";
 
@@ -138,19 +139,8 @@ export async function forgetDomainDevices(storeSocket: string, domid: number): P
   });
 }
 
-export interface VbdRow {
-  readonly devid: number;
-  readonly vdev: string;
-  readonly state: number;
-  readonly params: string;
-  readonly type: string;
-  readonly mode: string;
-  readonly format: string;
-  readonly sectors: number;
-}
-
 /** The domain's disks as the store shows them, for block-list. */
-export async function listDisks(storeSocket: string, domid: number): Promise<VbdRow[]> {
+export async function listDisks(storeSocket: string, domid: number): Promise<XendVbd[]> {
   return withStore(storeSocket, `the disks of domain ${domid}`, async (client) => {
     let ids: string[];
     try {
@@ -159,15 +149,20 @@ export async function listDisks(storeSocket: string, domid: number): Promise<Vbd
       if (e instanceof XsClientError && e.code === "ENOENT") return [];
       throw e;
     }
-    const rows: VbdRow[] = [];
+    const rows: XendVbd[] = [];
     for (const id of ids) {
-      const be = backendPath("vbd", domid, Number(id));
-      const read = async (k: string): Promise<string> => (await readOr(client, `${be}/${k}`)) ?? "";
+      const devid = Number(id);
+      const be = backendPath("vbd", domid, devid);
+      const fe = frontendPath(domid, "vbd", devid);
+      const read = async (path: string): Promise<string> => (await readOr(client, path)) ?? "";
+      const numberOr = (text: string): number => (/^\d+$/.test(text) ? Number(text) : -1);
       rows.push({
-        devid: Number(id), vdev: await read("dev"), state: Number(await read("state")), params: await read("params"),
-        type: await read("type"), mode: await read("mode"), format: await read("format"), sectors: Number(await read("sectors")),
+        vdev: devid, dev: await read(`${be}/dev`), backendId: BACKEND_DOMID, state: numberOr(await read(`${be}/state`)),
+        eventChannel: numberOr(await read(`${fe}/event-channel`)), ringRef: numberOr(await read(`${fe}/ring-ref`)),
+        backendPath: be, uname: `${await read(`${be}/type`)}:${await read(`${be}/params`)}`, mode: await read(`${be}/mode`),
+        format: await read(`${be}/format`), sectors: numberOr(await read(`${be}/sectors`)),
       });
     }
-    return rows.sort((a, b) => a.devid - b.devid);
+    return rows.sort((a, b) => a.vdev - b.vdev);
   });
 }

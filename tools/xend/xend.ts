@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
-import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVcpu } from "../../kernel/public/xend-protocol.js";
+import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVbd, XendVcpu } from "../../kernel/public/xend-protocol.js";
 import type { KernelClient } from "../kernel-client.js";
 import type { HomePaths } from "../lib/home.js";
 import { KernelLink } from "./kernel-link.js";
@@ -21,7 +21,9 @@ import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
 import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-request.js";
 import { storeSocketOf, StoreUnavailable } from "./store-session.js";
-import { forgetDomainDevices, plugDisks } from "./vbd.js";
+import { forgetDomainDevices, listDisks, plugDisks, unplugDisk } from "./vbd.js";
+import { diskFromParts, type DiskSpec } from "../config/disk.js";
+import { vdevToNumber } from "../config/vdev.js";
 
 /** A user-facing refusal: the message is shown by xm as it is. */
 export class XendError extends Error {
@@ -373,6 +375,51 @@ export class Xend {
     }, GUEST_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     this.shutdownChecks.set(domid, timer);
+  }
+
+  // ---- virtual disks (xm block-*) ----------------------------------------------------------------
+
+  /** `xm block-attach`: plug a disk into a running domain (hot-plug); it is not added to the stored config. */
+  async blockAttach(ref: string, uname: string, dev: string, mode: string): Promise<void> {
+    const r = await this.running(ref, "get a disk");
+    let disk: DiskSpec;
+    try {
+      disk = diskFromParts(uname, dev, mode, undefined);
+    } catch (e) {
+      throw new XendError(`block-attach: ${(e as Error).message}`);
+    }
+    const builder = r.record === undefined ? undefined : this.parseStored(r.record.config, `domain ${r.info.domid}`)?.config.builder;
+    try {
+      await plugDisks(storeSocketOf(this.paths.home), r.info.domid, [disk], builder === "hvm");
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
+    this.log(`domain ${r.info.domid}: disk ${disk.vdev} attached (${uname}, ${mode})`);
+  }
+
+  async blockDetach(ref: string, dev: string): Promise<void> {
+    const r = await this.running(ref, "lose a disk");
+    let devid: number;
+    try {
+      devid = /^\d+$/.test(dev) ? Number(dev) : vdevToNumber(dev);
+    } catch (e) {
+      throw new XendError(`block-detach: ${(e as Error).message}`);
+    }
+    try {
+      await unplugDisk(storeSocketOf(this.paths.home), r.info.domid, devid);
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
+    this.log(`domain ${r.info.domid}: disk ${dev} detached`);
+  }
+
+  async blockList(ref: string): Promise<XendVbd[]> {
+    const r = await this.running(ref, "list its disks");
+    try {
+      return await listDisks(storeSocketOf(this.paths.home), r.info.domid);
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
   }
 
   async destroy(ref: string): Promise<void> {

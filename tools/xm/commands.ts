@@ -8,7 +8,7 @@ import { parseDomainConfig } from "../config/domain-config.js";
 import { formatDomainSxp } from "../config/domain-sxp.js";
 import { attachConsole } from "./console.js";
 import { memoryMiB, wholeNumber, XmUsageError, type OptionSpec, type ParsedArgs } from "./args.js";
-import { formatInfo, formatList, formatSchedCredit, formatVcpuList } from "./format.js";
+import { formatBlockList, formatInfo, formatList, formatSchedCredit, formatVcpuList } from "./format.js";
 import type { XendClient } from "./xend-client.js";
 import { cpus as hostCpus } from "node:os";
 import { parseCpus } from "../config/cpus.js";
@@ -244,6 +244,25 @@ export const COMMANDS: readonly XmCommand[] = [
   {
     name: "mem-max", usage: `mem-max ${DOM} <Mem>`, summary: "Set the maximum amount reservation for a domain.", options: [], operands: [2, 2],
     run: (ctx, a) => change(ctx, { op: "domain.mem-max", domain: a.operands[0], maxmemMiB: memoryMiB("mem-max", a.operands[1]) }),
+  },
+  {
+    name: "block-attach", usage: `block-attach ${DOM} <BackDev> <FrontDev> <Mode>`,
+    summary: "Create a new virtual block device (e.g. file:/path/disk.img xvdb w).", options: [], operands: [4, 4],
+    run: (ctx, a) => simple(ctx, { op: "domain.block-attach", domain: a.operands[0], uname: a.operands[1], dev: a.operands[2], mode: a.operands[3] }, ""),
+  },
+  {
+    name: "block-detach", usage: `block-detach ${DOM} <DevId>`, summary: "Destroy a domain's virtual block device (DevId: xvdb or 51728).",
+    options: [], operands: [2, 2],
+    run: (ctx, a) => simple(ctx, { op: "domain.block-detach", domain: a.operands[0], dev: a.operands[1] }, ""),
+  },
+  {
+    name: "block-list", usage: `block-list ${DOM}`, summary: "List virtual block devices for a domain.", options: [], operands: [1, 1],
+    async run(ctx, a) {
+      const vbds = await (await ctx.xend()).blockList(a.operands[0]);
+      if (ctx.json) printJson(ctx, vbds);
+      else ctx.out(formatBlockList(vbds));
+      return 0;
+    },
   },
   {
     name: "info", usage: "info", summary: "Get information about Xen host.", options: [], operands: [0, 0],

@@ -1,7 +1,7 @@
 // xm's connection to xend (kernel/public/xend-protocol.ts): hello, then one typed call per
 // operation; what comes back is checked before xm prints it.
 
-import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendChangeResult, type XendShutdownResult } from "../../kernel/public/xend-protocol.js";
+import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendVbd, type XendChangeResult, type XendShutdownResult } from "../../kernel/public/xend-protocol.js";
 import type { DomainState } from "../../kernel/public/protocol.js";
 import { existsSync } from "node:fs";
 import { FrameConnection, NotRunningError, ProtocolViolation } from "../lib/frame-connection.js";
@@ -50,6 +50,15 @@ function parseVcpu(v: unknown, what: string): XendVcpu {
   return {
     name: str(o, "name", what), domid: num(o, "domid", what), vcpu: num(o, "vcpu", what),
     cpu: nullableNumber(o, "cpu", what), state, cpuTimeS: num(o, "cpuTimeS", what), affinity: numbers(o, "affinity", what),
+  };
+}
+
+function parseVbd(v: unknown, what: string): XendVbd {
+  const o = obj(v, what);
+  return {
+    vdev: num(o, "vdev", what), dev: str(o, "dev", what), backendId: num(o, "backendId", what), state: num(o, "state", what),
+    eventChannel: num(o, "eventChannel", what), ringRef: num(o, "ringRef", what), backendPath: str(o, "backendPath", what),
+    uname: str(o, "uname", what), mode: str(o, "mode", what), format: str(o, "format", what), sectors: num(o, "sectors", what),
   };
 }
 
@@ -135,6 +144,10 @@ export class XendClient {
 
   async vcpuList(domains?: readonly string[]): Promise<XendVcpu[]> {
     return list(await this.call({ op: "domain.vcpu-list", domains }), "domain.vcpu-list reply", parseVcpu);
+  }
+
+  async blockList(domain: string): Promise<XendVbd[]> {
+    return list(await this.call({ op: "domain.block-list", domain }), "domain.block-list reply", parseVbd);
   }
 
   async hostInfo(): Promise<XendHostInfo> {
