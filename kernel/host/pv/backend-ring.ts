@@ -13,8 +13,7 @@ import { encodeRawFrame } from "../../public/frames.js";
 import type { RingRequestsFrame } from "../../public/protocol.js";
 import { BACKEND_DOMID } from "../../public/xen/xenbus.js";
 import { GNTST_okay } from "../../public/xen/grant-table.js";
-import { grantedAddress } from "./grant-table.js";
-import type { PvDomain } from "./pv-domain.js";
+import { grantedAddress, type GrantingDomain } from "./grant-table.js";
 import type { BackendPeer } from "../backend-link.js";
 import { PAGE } from "./pv-layout.js";
 import { GuestMemoryError } from "../guest-memory.js";
@@ -37,6 +36,11 @@ export function ringSlots(slotSize: number): number {
   return n;
 }
 
+/** The frontend's domain: its memory and grants, and how to send it an event. */
+export interface RingOwner extends GrantingDomain {
+  deliver(port: number): void;
+}
+
 export class BackendRing {
   peer: BackendPeer | undefined;
   private readonly slots: number;
@@ -46,7 +50,7 @@ export class BackendRing {
   private readonly outstanding = new Map<number, Uint8Array>();
 
   constructor(
-    private readonly pv: PvDomain,
+    private readonly pv: RingOwner,
     readonly devid: number,
     private readonly ringGpa: number,
     readonly port: number,
