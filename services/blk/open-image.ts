@@ -3,6 +3,7 @@
 import { ImageError, type BlockImage } from "./image.js";
 import { openRawImage } from "./formats/raw.js";
 import { openNbdImage } from "./formats/nbd.js";
+import { openQcow2Image } from "./formats/qcow2.js";
 
 export async function openImage(type: string, params: string, readOnly: boolean): Promise<BlockImage> {
   switch (type) {
@@ -10,6 +11,8 @@ export async function openImage(type: string, params: string, readOnly: boolean)
     case "tap:aio":
     case "phy":
       return openRawImage(params, readOnly);
+    case "tap:qcow":
+      return openQcow2Image(params, readOnly);
     case "nbd":
       return openNbdImage(params, readOnly);
     default:

@@ -73,6 +73,31 @@ describe("disks of HVM domains through the block service", () => {
     expect((await readFile(disk.path)).length).toBe(64 * 1024 * 1024);
   });
 
+  it("tap:qcow: qcow2 image made by qemu-img convert — the same, and qemu-img checks and converts what Domus wrote", async () => {
+    const disk = await makeFatDisk(dir, { "payload.bin": payload });
+    const qcow = join(dir, "disk.qcow2");
+    execFileSync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", disk.path, qcow]);
+    await exercise("qcow1", disk, `tap:qcow:${qcow}`);
+    execFileSync("qemu-img", ["check", qcow]); // exits non-zero on any error or leak
+    const back = join(dir, "back.raw");
+    execFileSync("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", qcow, back]);
+    const copy = mtype(back, "copy.bin");
+    expect(Buffer.compare(copy, Buffer.from(payload))).toBe(0);
+  });
+
+  it("a damaged qcow2 image is refused at create with the file and the field at fault", async () => {
+    const bad = join(dir, "bad.qcow2");
+    execFileSync("qemu-img", ["create", "-f", "qcow2", bad, "16M"]);
+    const bytes = await readFile(bad);
+    bytes.writeUInt32BE(30, 20); // cluster_bits = 30
+    writeFileSync(bad, bytes);
+    const r = await host.xm("create", config("badq1", `tap:qcow:${bad},xvda,w`));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("bad.qcow2");
+    expect(r.stderr).toMatch(/cluster_bits/);
+    expect((await host.xm("list")).stdout).not.toContain("badq1");
+  });
+
   it("xm block-attach plugs a disk into a live domain; block-list shows it; block-detach removes it", async () => {
     const first = await makeFatDisk(dir, { "payload.bin": payload });
     const second = await makeFatDisk(dir, { "second.txt": new TextEncoder().encode("the second disk\n") });
