@@ -11,8 +11,8 @@ import { CreditScheduler } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
-import { BackendRing, RingError, type GrantSegment } from "./pv/backend-ring.js";
-import { grantedAddress } from "./pv/grant-table.js";
+import { BackendRing, RingError } from "./pv/backend-ring.js";
+import { copyFromGrants, grantedAddress, GrantError, type GrantSegment } from "./pv/grant-table.js";
 import { GuestMemoryError } from "./guest-memory.js";
 import { BACKEND_DOMID } from "../public/xen/xenbus.js";
 import {
@@ -36,6 +36,11 @@ export interface HypervisorEvents {
 export interface HypervisorOptions {
   /** The store's socket for guests' rings (DOMUS_HOME/run/xenstored/domains.sock); none: PV guests get no xenstore. */
   readonly storeSocket?: string;
+}
+
+/** Names a backend-served ring across backend restarts. */
+function ringKey(peer: BackendPeer, domid: number, devid: number, index: number): string {
+  return `${BackendLinks.keyOf(peer.instance, domid, devid)}/${index}`;
 }
 
 export class Hypervisor {
@@ -165,56 +170,60 @@ export class Hypervisor {
   }
 
   /** A backend serves a PV frontend's ring; bound again (a restarted backend), it gets what is unanswered. */
-  bindRing(peer: BackendPeer, b: { domid: number; devid: number; ref: number; port: number; slotSize: number; rspSize: number }): null {
+  bindRing(peer: BackendPeer, b: { domid: number; devid: number; ring: number; ref: number; port: number; slotSize: number; rspSize: number }): null {
     const d = this.get(b.domid);
     const pv = d.machine.pv;
     if (pv === undefined) throw new HypervisorError(`domain ${b.domid} is not paravirtual: it has no rings`);
-    const key = BackendLinks.keyOf(peer.instance, b.domid, b.devid);
+    const key = ringKey(peer, b.domid, b.devid, b.ring);
     const existing = d.rings.get(key);
     if (existing !== undefined && existing.port === b.port) {
       existing.bind(peer);
       return null;
     }
     const p = pv.evtchn.get(b.port);
-    if (p?.kind !== "unbound" || p.remoteDom !== BACKEND_DOMID) {
+    const unbound = p?.kind === "unbound" && p.remoteDom === BACKEND_DOMID;
+    if (!unbound && p?.kind !== "backend") {
       throw new HypervisorError(`domain ${b.domid}: port ${b.port} is not an unbound event channel for domain ${BACKEND_DOMID}`);
     }
     const gpa = grantedAddress(pv, b.ref, BACKEND_DOMID, true);
     if (gpa < 0) throw new HypervisorError(`domain ${b.domid}: grant ${b.ref} is not a writable grant to domain ${BACKEND_DOMID} (GNTST ${gpa})`);
-    const ring = new BackendRing(pv, b.devid, gpa, b.port, b.slotSize, b.rspSize, (msg) => this.log(`domain ${b.domid}: ${msg}`));
-    pv.evtchn.set(b.port, { kind: "backend", notify: () => ring.notify() });
+    const ring = new BackendRing(pv, b.devid, b.ring, gpa, b.port, b.slotSize, b.rspSize, (msg) => this.log(`domain ${b.domid}: ${msg}`));
+    // One port may serve several rings of the domain (netif's tx and rx): a notify serves them all.
+    pv.evtchn.set(b.port, { kind: "backend", notify: () => { for (const r of d.rings.values()) if (r.port === b.port) r.notify(); } });
     d.rings.set(key, ring);
     ring.bind(peer);
-    this.log(`domain ${b.domid}: ${peer.instance} ring of device ${b.devid} bound (grant ${b.ref}, port ${b.port})`);
+    this.log(`domain ${b.domid}: ${peer.instance} ring ${b.ring} of device ${b.devid} bound (grant ${b.ref}, port ${b.port})`);
     return null;
   }
 
-  unbindRing(peer: BackendPeer, domid: number, devid: number): null {
+  unbindRing(peer: BackendPeer, domid: number, devid: number, index: number): null {
     const d = this.get(domid);
-    const key = BackendLinks.keyOf(peer.instance, domid, devid);
-    const ring = d.rings.get(key);
-    if (ring === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} ring for device ${devid}`);
-    d.rings.delete(key);
-    d.machine.pv?.evtchn.set(ring.port, { kind: "unbound", remoteDom: BACKEND_DOMID });
+    const ring = this.ring(peer, domid, devid, index);
+    d.rings.delete(ringKey(peer, domid, devid, index));
+    if (![...d.rings.values()].some((r) => r.port === ring.port)) {
+      d.machine.pv?.evtchn.set(ring.port, { kind: "unbound", remoteDom: BACKEND_DOMID });
+    }
     return null;
   }
 
-  private ring(peer: BackendPeer, domid: number, devid: number): BackendRing {
-    const ring = this.get(domid).rings.get(BackendLinks.keyOf(peer.instance, domid, devid));
-    if (ring === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} ring for device ${devid}`);
+  private ring(peer: BackendPeer, domid: number, devid: number, index: number): BackendRing {
+    const ring = this.get(domid).rings.get(ringKey(peer, domid, devid, index));
+    if (ring === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} ring ${index} for device ${devid}`);
     return ring;
   }
 
   ringRespond(peer: BackendPeer, r: RingRespondFrame): void {
-    const ring = this.ring(peer, r.domid, r.devid);
+    const ring = this.ring(peer, r.domid, r.devid, r.ring);
     const dataBytes = r.copies.reduce((n, s) => n + s.len, 0);
     if (dataBytes > r.raw.length) throw new HypervisorError(`domain ${r.domid}: answer carries ${r.raw.length} bytes, its copies need ${dataBytes}`);
     this.guarded(r.domid, () => ring.respond(r.positions, r.raw.subarray(dataBytes), r.copies, r.raw.subarray(0, dataBytes)));
   }
 
-  grantRead(peer: BackendPeer, domid: number, devid: number, segments: readonly GrantSegment[]): Uint8Array {
-    const ring = this.ring(peer, domid, devid);
-    return this.guarded(domid, () => ring.copyOut(segments));
+  /** Bytes of pages a PV domain granted to the backends' domain (GNTTABOP_copy from a grant). */
+  grantRead(domid: number, segments: readonly GrantSegment[]): Uint8Array {
+    const pv = this.get(domid).machine.pv;
+    if (pv === undefined) throw new HypervisorError(`domain ${domid} is not paravirtual: it has no grants`);
+    return this.guarded(domid, () => copyFromGrants(pv, BACKEND_DOMID, segments));
   }
 
   /** Ring and guest-memory faults caused by what a backend or guest wrote become that request's error. */
@@ -222,7 +231,7 @@ export class Hypervisor {
     try {
       return work();
     } catch (e) {
-      if (e instanceof RingError || e instanceof GuestMemoryError) throw new HypervisorError(`domain ${domid}: ${e.message}`);
+      if (e instanceof RingError || e instanceof GrantError || e instanceof GuestMemoryError) throw new HypervisorError(`domain ${domid}: ${e.message}`);
       throw e;
     }
   }

@@ -145,8 +145,10 @@ export class KernelServer {
       case "device.attach": return { slot: hv.attachDevice(this.backendOf(client), req) };
       case "device.detach": return hv.detachDevice(this.backendOf(client), req.domid, req.devid);
       case "ring.bind": return hv.bindRing(this.backendOf(client), req);
-      case "ring.unbind": return hv.unbindRing(this.backendOf(client), req.domid, req.devid);
-      case "grant.read": return { data: hv.grantRead(this.backendOf(client), req.domid, req.devid, req.segments) };
+      case "ring.unbind": return hv.unbindRing(this.backendOf(client), req.domid, req.devid, req.ring);
+      case "grant.read":
+        this.backendOf(client);
+        return { data: hv.grantRead(req.domid, req.segments) };
     }
   }
 

@@ -129,22 +129,23 @@ export function checkRequest(m: unknown): RequestFrame {
         deviceId: int(m, "deviceId", 1, 255), features: int(m, "features", 0, Number.MAX_SAFE_INTEGER),
         config: bytes(m, "config", VIRTIO_CONFIG_SIZE), slot: optInt(m, "slot", 0, VIRTIO_SLOTS - 1),
       };
-    case "device.detach":
+    case "device.detach": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
     case "ring.unbind":
-      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), ring: int(m, "ring", 0, MAX_RINGS) };
     case "ring.bind":
       return {
-        id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), ref: int(m, "ref", 0, 2 ** 32 - 1),
-        port: int(m, "port", 1, 2 ** 31), slotSize: int(m, "slotSize", 8, 2048), rspSize: int(m, "rspSize", 1, 2048),
+        id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), ring: int(m, "ring", 0, MAX_RINGS),
+        ref: int(m, "ref", 0, 2 ** 32 - 1), port: int(m, "port", 1, 2 ** 31), slotSize: int(m, "slotSize", 8, 2048),
+        rspSize: int(m, "rspSize", 1, 2048),
       };
-    case "grant.read":
-      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), segments: segments(m, "segments") };
+    case "grant.read": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), segments: segments(m, "segments") };
     default:
       throw new ProtocolError(`unknown op ${JSON.stringify(op)}`);
   }
 }
 
 const MAX_SEGMENTS = 1024;
+const MAX_RINGS = 15;
 const MAX_POSITIONS = 4096;
 
 function segments(o: Obj, key: string): GrantSegmentSpec[] {
@@ -165,7 +166,7 @@ export function checkRingRespond(m: Obj): RingRespondFrame {
     throw new ProtocolError(`positions must be a list of at most ${MAX_POSITIONS} ring positions`);
   }
   return {
-    op: "ring.respond", domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1),
+    op: "ring.respond", domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), ring: int(m, "ring", 0, MAX_RINGS),
     positions: positions as number[], copies: segments(m, "copies"), raw,
   };
 }

@@ -76,16 +76,18 @@ export type BackendRequest =
   | { readonly op: "device.detach"; readonly domid: number; readonly devid: number }
   /**
    * Serve a PV frontend's shared ring: `ref` is the ring page's grant (to domain 0), `port` the
-   * frontend's unbound event channel for domain 0. Bound again by a restarted backend, the ring
-   * re-sends what was not answered. Slots are `slotSize` bytes, responses `rspSize`.
+   * frontend's event channel for domain 0 (unbound, or already serving another ring of the
+   * domain: netif's tx and rx rings share one). `ring` tells a device's rings apart (0 for
+   * blkif; netif: 0 tx, 1 rx). Bound again by a restarted backend, the ring re-sends what was not
+   * answered. Slots are `slotSize` bytes, responses `rspSize`.
    */
   | {
-      readonly op: "ring.bind"; readonly domid: number; readonly devid: number; readonly ref: number;
+      readonly op: "ring.bind"; readonly domid: number; readonly devid: number; readonly ring: number; readonly ref: number;
       readonly port: number; readonly slotSize: number; readonly rspSize: number;
     }
-  | { readonly op: "ring.unbind"; readonly domid: number; readonly devid: number }
-  /** Copy bytes out of pages the frontend granted to domain 0; replies { data }. */
-  | { readonly op: "grant.read"; readonly domid: number; readonly devid: number; readonly segments: readonly GrantSegmentSpec[] };
+  | { readonly op: "ring.unbind"; readonly domid: number; readonly devid: number; readonly ring: number }
+  /** Copy bytes out of pages the domain granted to domain 0; replies { data }. */
+  | { readonly op: "grant.read"; readonly domid: number; readonly segments: readonly GrantSegmentSpec[] };
 
 export interface GrantSegmentSpec {
   readonly ref: number;
@@ -98,6 +100,7 @@ export interface RingRequestsFrame {
   readonly event: "ring.requests";
   readonly domid: number;
   readonly devid: number;
+  readonly ring: number;
   /** Each request's ring position, which its answer names. */
   readonly positions: readonly number[];
   readonly raw: Uint8Array;
@@ -111,6 +114,7 @@ export interface RingRespondFrame {
   readonly op: "ring.respond";
   readonly domid: number;
   readonly devid: number;
+  readonly ring: number;
   readonly positions: readonly number[];
   readonly copies: readonly GrantSegmentSpec[];
   readonly raw: Uint8Array;

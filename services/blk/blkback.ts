@@ -170,7 +170,7 @@ export class BlockBackend {
     const server = new BlkifServer(vbd.image, vbd.domid, vbd.devid, this.kernel, (msg) => this.log(`${where}: ${msg}`));
     try {
       vbd.blkif = server; // before binding: the kernel pushes unanswered requests at once
-      await this.kernel.bindRing({ domid: vbd.domid, devid: vbd.devid, ref, port, slotSize: BlkifServer.slotSize, rspSize: BlkifServer.rspSize });
+      await this.kernel.bindRing({ domid: vbd.domid, devid: vbd.devid, ring: BlkifServer.ring, ref, port, slotSize: BlkifServer.slotSize, rspSize: BlkifServer.rspSize });
     } catch (e) {
       vbd.blkif = undefined;
       this.log(`${where}: cannot serve the ring: ${(e as Error).message}`);
@@ -184,7 +184,7 @@ export class BlockBackend {
   private async tearDown(vbd: Vbd): Promise<void> {
     this.vbds.delete(keyOf(vbd.domid, vbd.devid));
     if (vbd.frontend !== undefined) await this.store.unwatch(`${vbd.frontend}/state`, `fe:${keyOf(vbd.domid, vbd.devid)}`);
-    if (vbd.blkif !== undefined) await this.kernel.unbindRing(vbd.domid, vbd.devid).catch(() => {});
+    if (vbd.blkif !== undefined) await this.kernel.unbindRing(vbd.domid, vbd.devid, BlkifServer.ring).catch(() => {});
     // The domain may be gone already (destroyed): then there is nothing to unplug.
     if (vbd.virtio !== undefined) await this.kernel.detach(vbd.domid, vbd.devid).catch(() => {});
     await vbd.image.close().catch(() => {});

@@ -62,6 +62,8 @@ const bytesOf = (segments: readonly GrantSegmentSpec[]): number => segments.redu
 
 /** Serves one disk's ring. */
 export class BlkifServer {
+  /** blkif has one ring per device. */
+  static readonly ring = 0;
   static readonly slotSize = BLKIF_SLOT_SIZE;
   static readonly rspSize = BLKIF_RESPONSE_SIZE;
 
@@ -80,7 +82,7 @@ export class BlkifServer {
     let fetchFailed = false;
     if (writes.length > 0) {
       try {
-        written = await this.kernel.grantRead(this.domid, this.devid, writes.flatMap((r) => r.segments));
+        written = await this.kernel.grantRead(this.domid, writes.flatMap((r) => r.segments));
       } catch (e) {
         this.log(`fetching written data: ${(e as Error).message}`);
         fetchFailed = true;
@@ -100,7 +102,7 @@ export class BlkifServer {
     for (const x of results) for (const d of x.data) { data.set(d, pos); pos += d.length; }
     const responses = new Uint8Array(requests.length * BLKIF_RESPONSE_SIZE);
     results.forEach((x, i) => responses.set(blkifResponse(requests[i], x.status), i * BLKIF_RESPONSE_SIZE));
-    this.kernel.ringRespond(this.domid, this.devid, frame.positions, copies, data, responses);
+    this.kernel.ringRespond(this.domid, this.devid, BlkifServer.ring, frame.positions, copies, data, responses);
   }
 
   private inside(r: BlkifRequest): boolean {

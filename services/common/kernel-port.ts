@@ -26,9 +26,9 @@ function virtioRequest(m: Record<string, unknown>): VirtioRequestFrame | undefin
 }
 
 function ringRequests(m: Record<string, unknown>): RingRequestsFrame | undefined {
-  const { domid, devid, positions, raw } = m;
+  const { domid, devid, ring, positions, raw } = m;
   if (m.event !== "ring.requests" || !(raw instanceof Uint8Array) || !Array.isArray(positions)) return undefined;
-  if ([domid, devid, ...positions].some((v) => typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)) return undefined;
+  if ([domid, devid, ring, ...positions].some((v) => typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)) return undefined;
   return m as unknown as RingRequestsFrame;
 }
 
@@ -36,6 +36,8 @@ function ringRequests(m: Record<string, unknown>): RingRequestsFrame | undefined
 export interface RingBind {
   readonly domid: number;
   readonly devid: number;
+  /** Which of the device's rings (netif: 0 tx, 1 rx). */
+  readonly ring: number;
   readonly ref: number;
   readonly port: number;
   readonly slotSize: number;
@@ -76,24 +78,24 @@ export class KernelPort {
     await this.conn.request({ op: "ring.bind", ...b });
   }
 
-  async unbindRing(domid: number, devid: number): Promise<void> {
-    await this.conn.request({ op: "ring.unbind", domid, devid });
+  async unbindRing(domid: number, devid: number, ring: number): Promise<void> {
+    await this.conn.request({ op: "ring.unbind", domid, devid, ring });
   }
 
-  /** The bytes of pages the frontend granted, segment after segment. */
-  async grantRead(domid: number, devid: number, segments: readonly GrantSegmentSpec[]): Promise<Uint8Array> {
-    const r = await this.conn.request({ op: "grant.read", domid, devid, segments });
+  /** The bytes of pages the domain granted to the backends' domain, segment after segment. */
+  async grantRead(domid: number, segments: readonly GrantSegmentSpec[]): Promise<Uint8Array> {
+    const r = await this.conn.request({ op: "grant.read", domid, segments });
     const data = (r as { data?: unknown }).data;
     if (!(data instanceof Uint8Array)) throw new Error("the kernel's grant.read reply carries no data");
     return data;
   }
 
   /** Answer ring requests: `data` goes into the granted pages `copies` name, then the responses. */
-  ringRespond(domid: number, devid: number, positions: readonly number[], copies: readonly GrantSegmentSpec[], data: Uint8Array, responses: Uint8Array): void {
+  ringRespond(domid: number, devid: number, ring: number, positions: readonly number[], copies: readonly GrantSegmentSpec[], data: Uint8Array, responses: Uint8Array): void {
     const raw = new Uint8Array(data.length + responses.length);
     raw.set(data);
     raw.set(responses, data.length);
-    this.conn.post({ op: "ring.respond", domid, devid, positions, copies }, raw);
+    this.conn.post({ op: "ring.respond", domid, devid, ring, positions, copies }, raw);
   }
 
   onClose(handler: (why: Error) => void): void {

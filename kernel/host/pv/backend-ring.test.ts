@@ -55,7 +55,7 @@ describe("a backend-served ring", () => {
 
   it("pushes new requests with their positions and asks for the next notification", () => {
     const o = owner();
-    const ring = new BackendRing(o, 51712, RING, 7, SLOT, RSP, () => {});
+    const ring = new BackendRing(o, 51712, 0, RING, 7, SLOT, RSP, () => {});
     const p = peer();
     ring.bind(p);
     produce(o, 0, 3);
@@ -68,7 +68,7 @@ describe("a backend-served ring", () => {
   it("writes answers in order, copies data into writable grants, notifies; refuses unknown positions", () => {
     const o = owner();
     grant(o, 9, PAGE_A);
-    const ring = new BackendRing(o, 51712, RING, 7, SLOT, RSP, () => {});
+    const ring = new BackendRing(o, 51712, 0, RING, 7, SLOT, RSP, () => {});
     ring.bind(peer());
     produce(o, 0, 2);
     ring.notify();
@@ -83,7 +83,7 @@ describe("a backend-served ring", () => {
 
   it("sends unanswered requests again to the next backend", () => {
     const o = owner();
-    const ring = new BackendRing(o, 51712, RING, 7, SLOT, RSP, () => {});
+    const ring = new BackendRing(o, 51712, 0, RING, 7, SLOT, RSP, () => {});
     ring.bind(peer());
     produce(o, 0, 3);
     ring.notify();
@@ -97,7 +97,7 @@ describe("a backend-served ring", () => {
     const o = owner();
     grant(o, 9, PAGE_A, GTF_permit_access | GTF_readonly);
     const logs: string[] = [];
-    const ring = new BackendRing(o, 51712, RING, 7, SLOT, RSP, (m) => logs.push(m));
+    const ring = new BackendRing(o, 51712, 0, RING, 7, SLOT, RSP, (m) => logs.push(m));
     const p = peer();
     ring.bind(p);
     o.mem.dataView(RING, 64).setUint32(SRING_REQ_PROD, 1000, true);

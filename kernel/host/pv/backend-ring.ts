@@ -12,21 +12,12 @@ import {
 import { encodeRawFrame } from "../../public/frames.js";
 import type { RingRequestsFrame } from "../../public/protocol.js";
 import { BACKEND_DOMID } from "../../public/xen/xenbus.js";
-import { GNTST_okay } from "../../public/xen/grant-table.js";
-import { grantedAddress, type GrantingDomain } from "./grant-table.js";
+import { GrantError, segmentAddress, type GrantingDomain, type GrantSegment } from "./grant-table.js";
 import type { BackendPeer } from "../backend-link.js";
-import { PAGE } from "./pv-layout.js";
 import { GuestMemoryError } from "../guest-memory.js";
 
 export class RingError extends Error {
   override name = "RingError";
-}
-
-/** One segment of a copy between a granted page and the backend's bytes. */
-export interface GrantSegment {
-  readonly ref: number;
-  readonly offset: number;
-  readonly len: number;
 }
 
 /** Slots of `slotSize` bytes in one page after the header: the largest power of two that fits. */
@@ -52,6 +43,7 @@ export class BackendRing {
   constructor(
     private readonly pv: RingOwner,
     readonly devid: number,
+    readonly index: number,
     private readonly ringGpa: number,
     readonly port: number,
     private readonly slotSize: number,
@@ -77,7 +69,7 @@ export class BackendRing {
     if (n === 0) return;
     if (n > this.slots) {
       // A frontend bug or attack: do not read past what the ring can hold.
-      this.log(`ring of device ${this.devid}: req_prod ${prod} runs ${n} slots ahead of ${this.reqCons}; ignored`);
+      this.log(`ring ${this.index} of device ${this.devid}: req_prod ${prod} runs ${n} slots ahead of ${this.reqCons}; ignored`);
       return;
     }
     const positions: number[] = [];
@@ -130,18 +122,6 @@ export class BackendRing {
     this.pv.deliver(this.port);
   }
 
-  /** Copy out of granted pages (for a backend that writes what the guest gave it). */
-  copyOut(segments: readonly GrantSegment[]): Uint8Array {
-    const total = segments.reduce((n, s) => n + s.len, 0);
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const s of segments) {
-      out.set(this.pv.mem.view(this.address(s, false), s.len), at);
-      at += s.len;
-    }
-    return out;
-  }
-
   /**
    * A segment whose grant the frontend withdrew or never gave is skipped (its bytes are dropped
    * and logged): the frontend broke its own request, and the others in the batch still complete.
@@ -152,28 +132,21 @@ export class BackendRing {
     let at = 0;
     for (const s of segments) {
       try {
-        this.pv.mem.write(this.address(s, true), data.subarray(at, at + s.len));
+        this.pv.mem.write(segmentAddress(this.pv, s, BACKEND_DOMID, true), data.subarray(at, at + s.len));
       } catch (e) {
-        if (!(e instanceof RingError) && !(e instanceof GuestMemoryError)) throw e;
-        this.log(e.message);
+        if (!(e instanceof GrantError) && !(e instanceof GuestMemoryError)) throw e;
+        this.log(`device ${this.devid}: ${e.message}`);
       }
       at += s.len;
     }
   }
 
-  private address(s: GrantSegment, write: boolean): number {
-    if (!Number.isInteger(s.offset) || !Number.isInteger(s.len) || s.offset < 0 || s.len < 0 || s.offset + s.len > PAGE) {
-      throw new RingError(`device ${this.devid}: grant segment ${s.offset}+${s.len} is outside a page`);
-    }
-    const base = grantedAddress(this.pv, s.ref, BACKEND_DOMID, write);
-    if (base < GNTST_okay) throw new RingError(`device ${this.devid}: grant ${s.ref} is not ${write ? "writably " : ""}granted to the backend (GNTST ${base})`);
-    return base + s.offset;
-  }
-
   private push(peer: BackendPeer, positions: number[], entries: Uint8Array[]): void {
     const raw = new Uint8Array(entries.length * this.slotSize);
     entries.forEach((e, i) => raw.set(e, i * this.slotSize));
-    const head: Omit<RingRequestsFrame, "raw"> = { event: "ring.requests", domid: this.pv.domid, devid: this.devid, positions };
+    const head: Omit<RingRequestsFrame, "raw"> = {
+      event: "ring.requests", domid: this.pv.domid, devid: this.devid, ring: this.index, positions,
+    };
     const [a, b] = encodeRawFrame(head, raw);
     peer.socket.cork();
     peer.socket.write(a);

@@ -72,3 +72,36 @@ export function grantCopy(
   }
   return GNTST_okay;
 }
+
+/** A backend named a grant it may not use, or bytes outside the granted page. */
+export class GrantError extends Error {
+  override name = "GrantError";
+}
+
+/** One piece of a granted page: grant `ref`, `len` bytes from `offset`. */
+export interface GrantSegment {
+  readonly ref: number;
+  readonly offset: number;
+  readonly len: number;
+}
+
+/** Guest-physical address of a segment of `owner`'s grant that `user` may read (or write). */
+export function segmentAddress(owner: GrantingDomain, s: GrantSegment, user: number, write: boolean): number {
+  if (!Number.isInteger(s.offset) || !Number.isInteger(s.len) || s.offset < 0 || s.len < 0 || s.offset + s.len > PAGE) {
+    throw new GrantError(`grant segment ${s.offset}+${s.len} is outside a page`);
+  }
+  const base = grantedAddress(owner, s.ref, user, write);
+  if (base < GNTST_okay) throw new GrantError(`grant ${s.ref} is not ${write ? "writably " : ""}granted to domain ${user} (GNTST ${base})`);
+  return base + s.offset;
+}
+
+/** The bytes of `segments` of `owner`'s grants to `user`, one after another (a batched GNTTABOP_copy). */
+export function copyFromGrants(owner: GrantingDomain, user: number, segments: readonly GrantSegment[]): Uint8Array {
+  const out = new Uint8Array(segments.reduce((n, s) => n + s.len, 0));
+  let at = 0;
+  for (const s of segments) {
+    out.set(owner.mem.view(segmentAddress(owner, s, user, false), s.len), at);
+    at += s.len;
+  }
+  return out;
+}
