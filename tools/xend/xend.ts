@@ -21,7 +21,8 @@ import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
 import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-request.js";
 import { storeSocketOf, StoreUnavailable } from "./store-session.js";
-import { forgetDomainDevices, listDisks, plugDisks, unplugDisk } from "./vbd.js";
+import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
+import { forgetDomainDevices } from "./xenbus-devices.js";
 import { diskFromParts, type DiskSpec } from "../config/disk.js";
 import { vdevToNumber } from "../config/vdev.js";
 
