@@ -4,6 +4,7 @@ import { ImageError, type BlockImage } from "./image.js";
 import { openRawImage } from "./formats/raw.js";
 import { openNbdImage } from "./formats/nbd.js";
 import { openQcow2Image } from "./formats/qcow2.js";
+import { openVmdkImage } from "./formats/vmdk.js";
 
 export async function openImage(type: string, params: string, readOnly: boolean): Promise<BlockImage> {
   switch (type) {
@@ -13,6 +14,8 @@ export async function openImage(type: string, params: string, readOnly: boolean)
       return openRawImage(params, readOnly);
     case "tap:qcow":
       return openQcow2Image(params, readOnly);
+    case "tap:vmdk":
+      return openVmdkImage(params, readOnly);
     case "nbd":
       return openNbdImage(params, readOnly);
     default:
