@@ -70,6 +70,21 @@ export interface XendVbd {
   readonly sectors: number;
 }
 
+/** `xm network-list`: one NIC of a running domain, as the store describes it. */
+export interface XendVif {
+  readonly idx: number;
+  readonly backendId: number;
+  readonly mac: string;
+  readonly handle: number;
+  readonly state: number;
+  /** The PV frontend's event channel and ring grants; -1 for an HVM guest's virtio NIC. */
+  readonly eventChannel: number;
+  readonly txRingRef: number;
+  readonly rxRingRef: number;
+  readonly backendPath: string;
+  readonly bridge: string;
+}
+
 /** `xm info`: ordered key/value lines, as Xen's xm prints them. */
 export type XendHostInfo = readonly (readonly [string, string])[];
 
@@ -102,6 +117,10 @@ export type XendRequest =
   /** Unplug a disk, named by its device (xvdb) or its number (51728). */
   | { readonly op: "domain.block-detach"; readonly domain: DomainRef; readonly dev: string }
   | { readonly op: "domain.block-list"; readonly domain: DomainRef }
+  /** Plug a NIC into a running domain; `settings` as in a vif= entry (mac=…,bridge=br1,rate=…). */
+  | { readonly op: "domain.network-attach"; readonly domain: DomainRef; readonly settings: string }
+  | { readonly op: "domain.network-detach"; readonly domain: DomainRef; readonly devid: number }
+  | { readonly op: "domain.network-list"; readonly domain: DomainRef }
   | { readonly op: "host.info" }
   /** The kernel's log (Xen's hypervisor message buffer); `clear` empties it after reading. */
   | { readonly op: "host.dmesg"; readonly clear?: boolean };

@@ -28,6 +28,9 @@ export async function handleXendRequest(xend: Xend, raw: unknown): Promise<unkno
     case "domain.block-attach": return xend.blockAttach(req.domain, req.uname, req.dev, req.mode);
     case "domain.block-detach": return xend.blockDetach(req.domain, req.dev);
     case "domain.block-list": return xend.blockList(req.domain);
+    case "domain.network-attach": return xend.networkAttach(req.domain, req.settings);
+    case "domain.network-detach": return xend.networkDetach(req.domain, req.devid);
+    case "domain.network-list": return xend.networkList(req.domain);
     case "host.info": return xend.hostInfo();
     case "host.dmesg": return xend.dmesg(req.clear === true);
   }

@@ -19,8 +19,8 @@ describe("xend request checks", () => {
   it("throws only BadRequest on arbitrary messages", () => {
     const ops = fc.constantFrom("hello", "domain.list", "domain.sxp", "domain.create", "domain.new", "domain.delete", "domain.start",
       "domain.shutdown", "domain.destroy", "domain.pause", "domain.unpause", "domain.sched-credit", "domain.vcpu-list",
-      "domain.vcpu-pin", "domain.vcpu-set", "domain.mem-set", "domain.mem-max", "domain.block-attach", "domain.block-detach", "domain.block-list", "host.info", "host.dmesg", "other");
-    fc.assert(fc.property(ops, fc.dictionary(fc.constantFrom("domain", "domains", "config", "source", "reason", "weight", "cap", "vcpu", "cpus", "vcpus", "memoryMiB", "maxmemMiB", "clear", "paused", "version", "uname", "dev", "mode"), fc.anything()), (op, fields) => {
+      "domain.vcpu-pin", "domain.vcpu-set", "domain.mem-set", "domain.mem-max", "domain.block-attach", "domain.block-detach", "domain.block-list", "domain.network-attach", "domain.network-detach", "domain.network-list", "host.info", "host.dmesg", "other");
+    fc.assert(fc.property(ops, fc.dictionary(fc.constantFrom("domain", "domains", "config", "source", "reason", "weight", "cap", "vcpu", "cpus", "vcpus", "memoryMiB", "maxmemMiB", "clear", "paused", "version", "uname", "dev", "mode", "settings", "devid"), fc.anything()), (op, fields) => {
       try {
         checkXendRequest({ ...fields, op });
       } catch (e) {

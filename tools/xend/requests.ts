@@ -12,10 +12,10 @@ export class BadRequest extends Error {
 const MAX_TEXT = 1 << 20;
 const MAX_REF = 256;
 
-function text(o: Obj, key: string, max = MAX_TEXT): string {
+function text(o: Obj, key: string, max = MAX_TEXT, mayBeEmpty = false): string {
   const v = o[key];
-  if (typeof v !== "string" || v.length === 0 || v.length > max) {
-    throw new BadRequest(`${key} must be a non-empty string of at most ${max} characters`);
+  if (typeof v !== "string" || (v.length === 0 && !mayBeEmpty) || v.length > max) {
+    throw new BadRequest(`${key} must be a ${mayBeEmpty ? "" : "non-empty "}string of at most ${max} characters`);
   }
   return v;
 }
@@ -94,6 +94,9 @@ export function checkXendRequest(m: unknown): XendRequest {
       return { op: "domain.block-attach", domain: domain(), uname: text(m, "uname", 4096), dev: text(m, "dev", 64), mode: text(m, "mode", 4) };
     case "domain.block-detach": return { op: "domain.block-detach", domain: domain(), dev: text(m, "dev", 64) };
     case "domain.block-list": return { op: "domain.block-list", domain: domain() };
+    case "domain.network-attach": return { op: "domain.network-attach", domain: domain(), settings: text(m, "settings", 4096, true) };
+    case "domain.network-detach": return { op: "domain.network-detach", domain: domain(), devid: whole(m, "devid", 0, 1 << 20) };
+    case "domain.network-list": return { op: "domain.network-list", domain: domain() };
     case "host.info": return { op: "host.info" };
     case "host.dmesg": return { op: "host.dmesg", clear: optBool(m, "clear") };
     default:

@@ -3,7 +3,7 @@
 // for Connected for an HVM guest's disk (the kernel has it in a virtio slot), InitWait for a PV
 // guest's (its blkfront connects later).
 
-import { backendPath, frontendPath, BACKEND_DOMID, VBD_VIRTIO, XenbusState } from "../../kernel/public/xen/xenbus.js";
+import { backendPath, frontendPath, BACKEND_DOMID, BACKEND_VIRTIO, XenbusState } from "../../kernel/public/xen/xenbus.js";
 import type { XendVbd } from "../../kernel/public/xend-protocol.js";
 import type { DiskSpec } from "../config/disk.js";
 import { vdevToNumber } from "../config/vdev.js";
@@ -16,7 +16,7 @@ function nodesOf(disk: DiskSpec, virtio: boolean): DeviceNodes {
     label: `disk ${disk.vdev} (${disk.type}:${disk.path})`,
     backend: [
       ["params", disk.path], ["type", disk.type], ["mode", disk.mode], ["dev", disk.vdev], ["device-type", disk.devtype],
-      ...(virtio ? [[VBD_VIRTIO, "1"] as const] : []),
+      ...(virtio ? [[BACKEND_VIRTIO, "1"] as const] : []),
     ],
     frontend: [["virtual-device", String(devid)], ["device-type", disk.devtype]],
   };

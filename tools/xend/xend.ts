@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
-import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVbd, XendVcpu } from "../../kernel/public/xend-protocol.js";
+import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVbd, XendVcpu, XendVif } from "../../kernel/public/xend-protocol.js";
 import type { KernelClient } from "../kernel-client.js";
 import type { HomePaths } from "../lib/home.js";
 import { KernelLink } from "./kernel-link.js";
@@ -23,6 +23,9 @@ import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-requ
 import { storeSocketOf, StoreUnavailable } from "./store-session.js";
 import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
 import { forgetDomainDevices } from "./xenbus-devices.js";
+import { listVifs, plugVifs, unplugVif, withMac } from "./vif.js";
+import { parseVifEntry, type VifSpec } from "../config/vif.js";
+import { MAX_VIFS } from "../config/domain.js";
 import { diskFromParts, type DiskSpec } from "../config/disk.js";
 import { vdevToNumber } from "../config/vdev.js";
 
@@ -37,6 +40,11 @@ type Resolved =
   | { readonly kind: "dom0" }
   | { readonly kind: "running"; readonly info: DomainInfo; readonly record: RunningRecord | undefined; readonly name: string }
   | { readonly kind: "inactive"; readonly name: string; readonly config: GuestConfig };
+
+/** NICs without mac= get a random 00:16:3e address once, kept with the domain from then on (as Xen's xm does). */
+function withMacs(g: GuestConfig): GuestConfig {
+  return { ...g, config: { ...g.config, vif: g.config.vif.map(withMac) } };
+}
 
 export class Xend {
   private readonly link: KernelLink;
@@ -259,8 +267,10 @@ export class Xend {
 
   // ---- creating and starting -------------------------------------------------------------------
 
-  private async boot(config: GuestConfig, managed: boolean, paused: boolean): Promise<XendDomain> {
+  private async boot(given: GuestConfig, managed: boolean, paused: boolean): Promise<XendDomain> {
     const kernel = this.kernel();
+    const config = withMacs(given);
+    const vifs = config.config.vif.map(withMac);
     const live = await kernel.listDomains();
     const clash = live.find((d) => this.nameOf(d) === config.config.name);
     if (clash !== undefined) {
@@ -270,7 +280,9 @@ export class Xend {
     const domid = await kernel.createDomain(kernelSpec(config), true);
     this.records.set({ domid, name: config.config.name, config: guestSxp(config), managed, startTime: Date.now() / 1000, restarts: [] });
     try {
-      await plugDisks(storeSocketOf(this.paths.home), domid, config.config.disk, config.config.builder === "hvm");
+      const hvm = config.config.builder === "hvm";
+      await plugDisks(storeSocketOf(this.paths.home), domid, config.config.disk, hvm);
+      await plugVifs(storeSocketOf(this.paths.home), domid, vifs, hvm);
     } catch (e) {
       await kernel.destroy(domid);
       this.records.delete(domid);
@@ -288,7 +300,7 @@ export class Xend {
 
   /** `xm create`: start a domain from a config; if a managed domain has its name, its stored settings are replaced (manual §6.6). */
   async create(configText: string, source: string, paused: boolean): Promise<XendDomain> {
-    const config = parseGuestSxp(configText, source);
+    const config = withMacs(parseGuestSxp(configText, source));
     const isManaged = this.managed.read(config.config.name) !== undefined;
     if (isManaged) this.managed.write(config.config.name, guestSxp(config));
     return this.boot(config, isManaged, paused);
@@ -296,7 +308,7 @@ export class Xend {
 
   /** `xm new`: keep a domain's configuration without starting it. */
   async newManaged(configText: string, source: string): Promise<XendDomain> {
-    const config = parseGuestSxp(configText, source);
+    const config = withMacs(parseGuestSxp(configText, source));
     const live = await this.kernel().listDomains();
     const running = live.find((d) => this.nameOf(d) === config.config.name);
     if (running !== undefined && this.records.get(running.domid)?.managed === true) {
@@ -418,6 +430,50 @@ export class Xend {
     const r = await this.running(ref, "list its disks");
     try {
       return await listDisks(storeSocketOf(this.paths.home), r.info.domid);
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
+  }
+
+  // ---- network interfaces (xm network-*) ---------------------------------------------------------
+
+  /** `xm network-attach`: plug a NIC into a running domain, as the next free index. */
+  async networkAttach(ref: string, settings: string): Promise<void> {
+    const r = await this.running(ref, "get a network interface");
+    let vif: VifSpec;
+    try {
+      vif = withMac(parseVifEntry(settings));
+    } catch (e) {
+      throw new XendError(`network-attach: ${(e as Error).message}`);
+    }
+    const socket = storeSocketOf(this.paths.home);
+    const builder = r.record === undefined ? undefined : this.parseStored(r.record.config, `domain ${r.info.domid}`)?.config.builder;
+    try {
+      const used = new Set((await listVifs(socket, r.info.domid)).map((v) => v.idx));
+      let devid = 0;
+      while (used.has(devid)) devid++;
+      if (devid >= MAX_VIFS) throw new Error(`it has ${MAX_VIFS} network interfaces already, the most a domain may have`);
+      await plugVifs(socket, r.info.domid, [withMac(vif)], builder === "hvm", devid);
+      this.log(`domain ${r.info.domid}: network interface ${devid} attached (${withMac(vif).mac})`);
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
+  }
+
+  async networkDetach(ref: string, devid: number): Promise<void> {
+    const r = await this.running(ref, "lose a network interface");
+    try {
+      await unplugVif(storeSocketOf(this.paths.home), r.info.domid, devid);
+    } catch (e) {
+      throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
+    }
+    this.log(`domain ${r.info.domid}: network interface ${devid} detached`);
+  }
+
+  async networkList(ref: string): Promise<XendVif[]> {
+    const r = await this.running(ref, "list its network interfaces");
+    try {
+      return await listVifs(storeSocketOf(this.paths.home), r.info.domid);
     } catch (e) {
       throw new XendError(`Domain '${r.name}': ${(e as Error).message}`);
     }

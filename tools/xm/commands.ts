@@ -8,7 +8,7 @@ import { parseDomainConfig } from "../config/domain-config.js";
 import { formatDomainSxp } from "../config/domain-sxp.js";
 import { attachConsole } from "./console.js";
 import { memoryMiB, wholeNumber, XmUsageError, type OptionSpec, type ParsedArgs } from "./args.js";
-import { formatBlockList, formatInfo, formatList, formatSchedCredit, formatVcpuList } from "./format.js";
+import { formatBlockList, formatNetworkList, formatInfo, formatList, formatSchedCredit, formatVcpuList } from "./format.js";
 import type { XendClient } from "./xend-client.js";
 import { cpus as hostCpus } from "node:os";
 import { parseCpus } from "../config/cpus.js";
@@ -261,6 +261,24 @@ export const COMMANDS: readonly XmCommand[] = [
       const vbds = await (await ctx.xend()).blockList(a.operands[0]);
       if (ctx.json) printJson(ctx, vbds);
       else ctx.out(formatBlockList(vbds));
+      return 0;
+    },
+  },
+  {
+    name: "network-attach", usage: `network-attach ${DOM} [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [rate=<rate>] [model=<model>]`,
+    summary: "Create a new virtual network device.", options: [], operands: [1, 9],
+    run: (ctx, a) => simple(ctx, { op: "domain.network-attach", domain: a.operands[0], settings: a.operands.slice(1).join(",") }, ""),
+  },
+  {
+    name: "network-detach", usage: `network-detach ${DOM} <DevId>`, summary: "Destroy a domain's virtual network device.", options: [], operands: [2, 2],
+    run: (ctx, a) => simple(ctx, { op: "domain.network-detach", domain: a.operands[0], devid: wholeNumber("network-detach", "DevId", a.operands[1], 0, 1 << 20) }, ""),
+  },
+  {
+    name: "network-list", usage: `network-list ${DOM}`, summary: "List virtual network interfaces for a domain.", options: [], operands: [1, 1],
+    async run(ctx, a) {
+      const vifs = await (await ctx.xend()).networkList(a.operands[0]);
+      if (ctx.json) printJson(ctx, vifs);
+      else ctx.out(formatNetworkList(vifs));
       return 0;
     },
   },

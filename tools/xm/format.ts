@@ -1,7 +1,7 @@
 // xm's tables, column for column as Xen's xm prints them (xm/main.py): list, sched-credit,
 // vcpu-list and info. Python's "%-40s %5s" formats are reproduced with padStart/padEnd.
 
-import type { XendDomain, XendHostInfo, XendVbd, XendVcpu } from "../../kernel/public/xend-protocol.js";
+import type { XendDomain, XendHostInfo, XendVbd, XendVcpu, XendVif } from "../../kernel/public/xend-protocol.js";
 import { stateLetters } from "../xend/state-letters.js";
 
 const l = (s: string, n: number): string => s.padEnd(n);
@@ -55,11 +55,21 @@ export function formatInfo(rows: XendHostInfo): string {
   return rows.map(([k, v]) => `${l(k, 23)}: ${v}\n`).join("");
 }
 
+/** Columns as wide as their widest cell, the last one unpadded. */
+function table(head: readonly string[], rows: readonly string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(" ");
+  return [line(head), ...rows.map(line)].join("\n") + "\n";
+}
+
 /** `xm block-list`: Xen's columns Vdev BE handle state evt-ch ring-ref BE-path (handle: the vdev's low 16 bits). */
 export function formatBlockList(vbds: readonly XendVbd[]): string {
-  const rows = vbds.map((v) => [String(v.vdev), String(v.backendId), String(v.vdev & 0xffff), String(v.state), String(v.eventChannel), String(v.ringRef), v.backendPath]);
-  const head = ["Vdev", "BE", "handle", "state", "evt-ch", "ring-ref", "BE-path"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(" ");
-  return [line(head), ...rows.map(line)].join("\n") + "\n";
+  return table(["Vdev", "BE", "handle", "state", "evt-ch", "ring-ref", "BE-path"],
+    vbds.map((v) => [String(v.vdev), String(v.backendId), String(v.vdev & 0xffff), String(v.state), String(v.eventChannel), String(v.ringRef), v.backendPath]));
+}
+
+/** `xm network-list`: Xen's columns Idx BE MAC Addr. handle state evt-ch tx-/rx-ring-ref BE-path. */
+export function formatNetworkList(vifs: readonly XendVif[]): string {
+  return table(["Idx", "BE", "MAC Addr.", "handle", "state", "evt-ch", "tx-/rx-ring-ref", "BE-path"],
+    vifs.map((v) => [String(v.idx), String(v.backendId), v.mac, String(v.handle), String(v.state), String(v.eventChannel), `${v.txRingRef}/${v.rxRingRef}`, v.backendPath]));
 }

@@ -1,7 +1,7 @@
 // xm's connection to xend (kernel/public/xend-protocol.ts): hello, then one typed call per
 // operation; what comes back is checked before xm prints it.
 
-import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendVbd, type XendChangeResult, type XendShutdownResult } from "../../kernel/public/xend-protocol.js";
+import { XEND_PROTOCOL_VERSION, type XendDomain, type XendHostInfo, type XendRequest, type XendVcpu, type XendVbd, type XendVif, type XendChangeResult, type XendShutdownResult } from "../../kernel/public/xend-protocol.js";
 import type { DomainState } from "../../kernel/public/protocol.js";
 import { existsSync } from "node:fs";
 import { FrameConnection, NotRunningError, ProtocolViolation } from "../lib/frame-connection.js";
@@ -59,6 +59,15 @@ function parseVbd(v: unknown, what: string): XendVbd {
     vdev: num(o, "vdev", what), dev: str(o, "dev", what), backendId: num(o, "backendId", what), state: num(o, "state", what),
     eventChannel: num(o, "eventChannel", what), ringRef: num(o, "ringRef", what), backendPath: str(o, "backendPath", what),
     uname: str(o, "uname", what), mode: str(o, "mode", what), format: str(o, "format", what), sectors: num(o, "sectors", what),
+  };
+}
+
+function parseVif(v: unknown, what: string): XendVif {
+  const o = obj(v, what);
+  return {
+    idx: num(o, "idx", what), backendId: num(o, "backendId", what), mac: str(o, "mac", what), handle: num(o, "handle", what),
+    state: num(o, "state", what), eventChannel: num(o, "eventChannel", what), txRingRef: num(o, "txRingRef", what),
+    rxRingRef: num(o, "rxRingRef", what), backendPath: str(o, "backendPath", what), bridge: str(o, "bridge", what),
   };
 }
 
@@ -148,6 +157,10 @@ export class XendClient {
 
   async blockList(domain: string): Promise<XendVbd[]> {
     return list(await this.call({ op: "domain.block-list", domain }), "domain.block-list reply", parseVbd);
+  }
+
+  async networkList(domain: string): Promise<XendVif[]> {
+    return list(await this.call({ op: "domain.network-list", domain }), "domain.network-list reply", parseVif);
   }
 
   async hostInfo(): Promise<XendHostInfo> {

@@ -36,12 +36,11 @@ export function backendRoot(cls: DeviceClass, backendDomid = BACKEND_DOMID): str
 }
 
 /**
- * Backend nodes for a virtual disk, besides Xen's frontend, frontend-id, online, state, params,
- * type, mode, dev, device-type, and (once opened) sectors, sector-size, info, feature-flush-cache:
- * Domus's own `virtio` = 1 when the frontend is the kernel's virtio-blk (HVM guests), and
- * `format` (raw, qcow2, vmdk, nbd) and `slot` once attached, for block-list.
+ * A backend node of Domus's own, besides Xen's: `virtio` = 1 when the frontend is the kernel's
+ * virtio device (virtio-blk, virtio-net: HVM guests) rather than a PV ring. Disks also get
+ * `format` (raw, qcow2, vmdk, nbd), and every virtio device its `slot` once attached.
  */
-export const VBD_VIRTIO = "virtio";
+export const BACKEND_VIRTIO = "virtio";
 
 /** Xen's VDISK_* bits of a vbd's `info` node. */
 export const VDISK_CDROM = 1;
