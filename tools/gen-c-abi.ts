@@ -15,6 +15,7 @@ import * as xenstoreRing from "../kernel/public/xen/xenstore-ring.js";
 import * as xsWire from "../kernel/public/xs-wire.js";
 import * as ring from "../kernel/public/xen/ring.js";
 import * as blkif from "../kernel/public/xen/blkif.js";
+import * as netif from "../kernel/public/xen/netif.js";
 
 const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/board.ts", board],
@@ -27,6 +28,7 @@ const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/xs-wire.ts", xsWire],
   ["kernel/public/xen/ring.ts", ring],
   ["kernel/public/xen/blkif.ts", blkif],
+  ["kernel/public/xen/netif.ts", netif],
 ];
 
 export const HEADER_PATH = "guests/include/domus-abi.h";

@@ -231,4 +231,39 @@
 #define BLKIF_SEG_SIZE 8
 #define BLKIF_SLOT_SIZE 0x70
 
+/* kernel/public/xen/netif.ts */
+#define NETIF_RING_SLOTS 0x100
+#define NETIF_RSP_DROPPED (-2)
+#define NETIF_RSP_ERROR (-1)
+#define NETIF_RSP_NULL 1
+#define NETIF_RSP_OKAY 0
+#define NETIF_RX_REQUEST_SIZE 8
+#define NETIF_RX_REQ_GREF 4
+#define NETIF_RX_REQ_ID 0
+#define NETIF_RX_RESPONSE_SIZE 8
+#define NETIF_RX_RING 1
+#define NETIF_RX_RSP_FLAGS 4
+#define NETIF_RX_RSP_ID 0
+#define NETIF_RX_RSP_OFFSET 2
+#define NETIF_RX_RSP_STATUS 6
+#define NETIF_RX_SLOT_SIZE 8
+#define NETIF_TX_REQUEST_SIZE 0xc
+#define NETIF_TX_REQ_FLAGS 6
+#define NETIF_TX_REQ_GREF 0
+#define NETIF_TX_REQ_ID 8
+#define NETIF_TX_REQ_OFFSET 4
+#define NETIF_TX_REQ_SIZE 0xa
+#define NETIF_TX_RESPONSE_SIZE 4
+#define NETIF_TX_RING 0
+#define NETIF_TX_RSP_ID 0
+#define NETIF_TX_RSP_STATUS 2
+#define NETIF_TX_SLOT_SIZE 0xc
+#define NETRXF_csum_blank 2
+#define NETRXF_data_validated 1
+#define NETRXF_more_data 4
+#define NETTXF_csum_blank 1
+#define NETTXF_data_validated 2
+#define NETTXF_extra_info 8
+#define NETTXF_more_data 4
+
 #endif
