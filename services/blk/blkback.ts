@@ -12,7 +12,7 @@ import type { StoreLink } from "../common/store-link.js";
 import type { KernelPort } from "../common/kernel-port.js";
 import type { VirtioRequestFrame } from "../../kernel/public/protocol.js";
 import {
-  backendPath, backendRoot, VBD_VIRTIO, VDISK_CDROM, VDISK_READONLY, XenbusState,
+  backendPath, backendRoot, BACKEND_VIRTIO, VDISK_CDROM, VDISK_READONLY, XenbusState,
 } from "../../kernel/public/xen/xenbus.js";
 import type { BlockImage } from "./image.js";
 import { openImage } from "./open-image.js";
@@ -109,7 +109,7 @@ export class BlockBackend {
       }
     };
     const [type, params, mode, virtio, devtype, state, frontend] = await Promise.all(
-      ["type", "params", "mode", VBD_VIRTIO, "device-type", "state", "frontend"].map(read));
+      ["type", "params", "mode", BACKEND_VIRTIO, "device-type", "state", "frontend"].map(read));
     if (type === undefined || params === undefined || state === undefined) return; // still being written
     const key = keyOf(domid, devid);
     let image: BlockImage | undefined;
