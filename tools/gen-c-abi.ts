@@ -16,6 +16,7 @@ import * as xsWire from "../kernel/public/xs-wire.js";
 import * as ring from "../kernel/public/xen/ring.js";
 import * as blkif from "../kernel/public/xen/blkif.js";
 import * as netif from "../kernel/public/xen/netif.js";
+import * as xenbus from "../kernel/public/xen/xenbus.js";
 
 const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/board.ts", board],
@@ -29,9 +30,16 @@ const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/xen/ring.ts", ring],
   ["kernel/public/xen/blkif.ts", blkif],
   ["kernel/public/xen/netif.ts", netif],
+  ["kernel/public/xen/xenbus.ts", xenbus],
 ];
 
 export const HEADER_PATH = "guests/include/domus-abi.h";
+
+/** Exports, with an object of numbers (an enum such as XenbusState) as one name per member, as Xen's C spells them: XenbusStateConnected. */
+function flatten(mod: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(mod).flatMap(([name, value]): [string, unknown][] =>
+    typeof value === "object" && value !== null ? Object.entries(value).map(([member, v]) => [`${name}${member}`, v]) : [[name, value]]);
+}
 
 export function renderHeader(): string {
   const out = [
@@ -42,7 +50,7 @@ export function renderHeader(): string {
   for (const [file, mod] of SOURCES) {
     out.push("", `/* ${file} */`);
     // Sorted: module namespaces list exports in different orders under tsc and vitest.
-    for (const [name, value] of Object.entries(mod).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [name, value] of flatten(mod).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (typeof value === "number") {
         const literal = value < 0 ? `(${value})` : Number.isInteger(value) && value > 9 ? `0x${value.toString(16)}` : String(value);
         out.push(`#define ${name} ${literal}${value > 0x7fffffff ? "UL" : ""}`);

@@ -169,6 +169,22 @@
 #define XS_DIRECTORY 1
 #define XS_DIRECTORY_PART 0x16
 #define XS_ERROR 0x10
+#define XS_ERRORS0 "EINVAL"
+#define XS_ERRORS1 "EACCES"
+#define XS_ERRORS10 "EROFS"
+#define XS_ERRORS11 "EBUSY"
+#define XS_ERRORS12 "EAGAIN"
+#define XS_ERRORS13 "EISCONN"
+#define XS_ERRORS14 "E2BIG"
+#define XS_ERRORS15 "EPERM"
+#define XS_ERRORS2 "EEXIST"
+#define XS_ERRORS3 "EISDIR"
+#define XS_ERRORS4 "ENOENT"
+#define XS_ERRORS5 "ENOMEM"
+#define XS_ERRORS6 "ENOSPC"
+#define XS_ERRORS7 "EIO"
+#define XS_ERRORS8 "ENOTEMPTY"
+#define XS_ERRORS9 "ENOSYS"
 #define XS_GET_DOMAIN_PATH 0xa
 #define XS_GET_PERMS 3
 #define XS_HDR_LEN 0xc
@@ -265,5 +281,20 @@
 #define NETTXF_data_validated 2
 #define NETTXF_extra_info 8
 #define NETTXF_more_data 4
+
+/* kernel/public/xen/xenbus.ts */
+#define BACKEND_DOMID 0
+#define BACKEND_VIRTIO "virtio"
+#define VDISK_CDROM 1
+#define VDISK_READONLY 4
+#define XenbusStateClosed 6
+#define XenbusStateClosing 5
+#define XenbusStateConnected 4
+#define XenbusStateInitWait 2
+#define XenbusStateInitialised 3
+#define XenbusStateInitialising 1
+#define XenbusStateReconfigured 8
+#define XenbusStateReconfiguring 7
+#define XenbusStateUnknown 0
 
 #endif

@@ -8,6 +8,7 @@
 
 static bool enabled, busy;
 static uint32_t store_port;
+static void (*other_events)(const char *path, const char *token);
 
 static bool same(const char *a, const char *b) {
     while (*a != '\0' && *a == *b) a++, b++;
@@ -34,14 +35,17 @@ int control_check(void) {
     return reason;
 }
 
+void control_set_other_events(void (*handler)(const char *path, const char *token)) { other_events = handler; }
+
 int control_poll(void) {
     if (!enabled || busy) return -1;
     busy = true;
     int reason = -1;
-    char path[64], token[32];
+    char path[128], token[32];
     events_take(store_port);
     while (reason < 0 && xs_poll_event(path, sizeof path, token, sizeof token)) {
         if (same(token, CONTROL_TOKEN)) reason = control_check();
+        else if (other_events != NULL) other_events(path, token);
     }
     busy = false;
     return reason;

@@ -18,6 +18,10 @@ void control_watch_nowait(const struct boot_info *b);
  * its own store requests), it returns -1 at once. */
 int control_poll(void);
 
+/* Watch events with other tokens that control_poll reads go to `handler` (called from the wake
+ * hook: it should only note them), instead of being dropped. */
+void control_set_other_events(void (*handler)(const char *path, const char *token));
+
 /* On a watch event with CONTROL_TOKEN: read control/shutdown; for "poweroff" or "reboot", print
  * `minios: shutdown requested (<reason>)`, write "" back and return the reason; otherwise -1. */
 int control_check(void);

@@ -4,6 +4,7 @@
 #include "boot.h"
 #include "console.h"
 #include "control.h"
+#include "disk.h"
 #include "events.h"
 #include "exchange.h"
 #include "options.h"
@@ -31,10 +32,11 @@ __attribute__((noreturn)) static void run_idle(const struct options *o) {
     }
 }
 
-/* After every sleep: a shutdown request from the toolstack (control/shutdown)? */
+/* After every sleep: a shutdown request from the toolstack (control/shutdown)? mode=disk holds it
+ * while it writes, so the disk is never left half-written by a shutdown. */
 static void on_wake(void) {
     int reason = control_poll();
-    if (reason >= 0) stop((uint32_t)reason);
+    if (reason >= 0 && !disk_defer_shutdown(reason)) stop((uint32_t)reason);
 }
 
 static char upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c; }
@@ -155,6 +157,10 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
         stop(exchange_client(&b, &o) == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
     case MODE_XENSTORE:
         run_xenstore(&b);
+    case MODE_DISK: {
+        int reason = disk_run(&b, &o);
+        stop(reason < 0 ? SHUTDOWN_crash : (uint32_t)reason);
+    }
     case MODE_FAULT:
         /* An illegal instruction, so tests can see the fatal-trap report and the crash. */
         __asm__ volatile("unimp");

@@ -4,11 +4,13 @@
 
 #define DEFAULT_TICK_MS 1000
 #define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_ROUNDS 1
+#define MAX_ROUNDS 1000000
 
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
     [MODE_REBOOT] = "reboot", [MODE_SERVER] = "server", [MODE_CLIENT] = "client", [MODE_FAULT] = "fault",
-    [MODE_XENSTORE] = "xenstore",
+    [MODE_XENSTORE] = "xenstore", [MODE_DISK] = "disk",
 };
 #define NMODES (sizeof MODES / sizeof MODES[0])
 
@@ -56,7 +58,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
                 return 0;
             }
         }
-        *why = "mode must be idle, echo, exit, reboot, server, client, fault or xenstore";
+        *why = "mode must be idle, echo, exit, reboot, server, client, fault, xenstore or disk";
         return -1;
     }
     if (key_is(w, end, "tick", &v)) {
@@ -93,6 +95,23 @@ static int word(const char *w, const char *end, struct options *o, const char **
         o->peer = (uint32_t)n;
         return 0;
     }
+    if (key_is(w, end, "rounds", &v)) {
+        if (!parse_number(v, end, false, MAX_ROUNDS, &n)) {
+            *why = "rounds must be a number, 0..1000000";
+            return -1;
+        }
+        o->rounds = (uint32_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "then", &v)) {
+        if (value_is(v, end, "poweroff")) o->then = THEN_POWEROFF;
+        else if (value_is(v, end, "reboot")) o->then = THEN_REBOOT;
+        else {
+            *why = "then must be poweroff or reboot";
+            return -1;
+        }
+        return 0;
+    }
     if (key_is(w, end, "name", &v)) {
         size_t len = (size_t)(end - v);
         if (len == 0 || len >= OPTION_NAME_MAX) {
@@ -109,7 +128,8 @@ static int word(const char *w, const char *end, struct options *o, const char **
 int options_parse(const char *cmdline, struct options *o, const char **why) {
     *o = (struct options){
         .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
-        .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .name = "",
+        .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
+        .name = "",
     };
     const char *p = cmdline;
     for (;;) {

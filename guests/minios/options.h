@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT, MODE_XENSTORE };
+enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT, MODE_XENSTORE, MODE_DISK };
+
+/* disk: how the mode ends. */
+enum then { THEN_POWEROFF, THEN_REBOOT };
 
 #define OPTION_NAME_MAX 64
 
@@ -15,7 +18,9 @@ struct options {
     uint64_t tick_ms;    /* idle: period of the tick line */
     int64_t exit_code;   /* exit: 0 powers off, anything else crashes */
     uint32_t peer;       /* server/client: the other domain's id */
-    uint64_t timeout_ms; /* server/client: give up after this long */
+    uint64_t timeout_ms; /* server/client, disk: give up after this long */
+    uint32_t rounds;     /* disk: write-and-verify rounds */
+    enum then then;      /* disk: power off or reboot at the end */
     char name[OPTION_NAME_MAX]; /* shown in the banner; empty if not given */
 };
 

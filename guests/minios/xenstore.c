@@ -16,6 +16,9 @@ static uint32_t port;
 static uint32_t next_req_id = 1;
 static const char *error = "";
 static char error_name[16];
+/* A request is being sent or waits for its reply: a poll from a wait inside it (the wake hook)
+ * must not use the rings. */
+static bool in_request;
 
 #define RING32(off) (*(volatile uint32_t *)(ring + (off)))
 
@@ -131,8 +134,12 @@ static void keep_event(uint32_t got) {
 /* Sends a request and waits for its reply, keeping watch events that come first. Returns the
  * reply's length, or -1. */
 static int request(uint32_t type, const char *const *parts, const bool *nul, int n) {
+    in_request = true; /* from here: a wait while the ring has no room counts too */
     uint32_t id = send_request(type, parts, nul, n);
-    if (id == 0) return -1;
+    if (id == 0) {
+        in_request = false;
+        return -1;
+    }
     for (;;) {
         uint32_t got = read_message();
         uint32_t t = get32(header, XS_HDR_TYPE);
@@ -141,6 +148,7 @@ static int request(uint32_t type, const char *const *parts, const bool *nul, int
             continue;
         }
         if (get32(header, XS_HDR_REQ_ID) != id) continue; /* a reply nobody waits for (xs_watch_nowait's) */
+        in_request = false;
         if (t == XS_ERROR) {
             copy_str(error_name, sizeof error_name, payload, str_len((const char *)payload));
             error = error_name;
@@ -163,6 +171,24 @@ int xs_read(const char *path, char *buf, size_t size) {
     if (n < 0) return -1;
     copy_str(buf, size, payload, (size_t)n);
     return n < (int)size ? n : (int)size - 1;
+}
+
+int xs_directory(const char *path, char *buf, size_t size) {
+    const char *parts[] = {path};
+    const bool nul[] = {true};
+    int n = request(XS_DIRECTORY, parts, nul, 1);
+    if (n < 0) return -1;
+    if (size == 0) return 0;
+    /* The names, each with its NUL; if they do not all fit, keep the whole names that do. */
+    size_t keep = (size_t)n;
+    if (keep >= size) {
+        keep = 0;
+        for (size_t i = 0; i + 1 < size; i++)
+            if (payload[i] == 0) keep = i + 1;
+    }
+    for (size_t i = 0; i < keep; i++) buf[i] = (char)payload[i];
+    buf[keep] = '\0';
+    return (int)keep;
 }
 
 int xs_watch(const char *path, const char *token) {
@@ -222,7 +248,9 @@ static bool message_ready(void) {
 }
 
 bool xs_poll_event(char *path, size_t path_size, char *token, size_t token_size) {
-    if (ring == NULL) return false;
+    /* From a wait inside a request (a wake hook): the ring is the request's until its reply;
+     * the events it keeps are taken after it. */
+    if (ring == NULL || in_request) return false;
     if (take_kept(path, path_size, token, token_size)) return true;
     while (message_ready()) {
         uint32_t len = read_message();

@@ -345,11 +345,12 @@ export class Store implements ConnectionHost {
   /**
    * A guest's ring is being served (the kernel process's domain socket, domain-socket.ts): what
    * Xen's toolstack and INTRODUCE do together. The first time, its home gets the toolstack's
-   * layout and @introduceDomain fires; again (a relay reconnecting) changes nothing.
+   * layout (its `domid` node tells: xend may have written device nodes below it already) and
+   * @introduceDomain fires; again (a relay reconnecting) changes nothing.
    */
   introduceDomain(domid: number, info: DomainInfo, home: DomainHome): void {
     const changes = new Changes(this.tree);
-    if (!this.tree.get(domainPath(domid))) homeLayout(changes, domid, home);
+    if (!this.tree.get(`${domainPath(domid)}/domid`)) homeLayout(changes, domid, home);
     const isNew = this.domains.introduce(domid, info);
     if (isNew) changes.triggers.push(this.specialTrigger("@introduceDomain"));
     this.commit(changes, isNew ? [{ domid, info: this.domains.get(domid)! }] : []);

@@ -51,15 +51,25 @@ async function writeNodes(client: XsClient, domid: number, cls: DeviceClass, d: 
         await client.transactionEnd(tx, false);
         throw new StoreUnavailable(`domain ${domid} already has ${d.label} (device ${d.devid})`);
       }
+      // Each directory first, with its permissions, then its nodes: a node takes its parent's
+      // permissions when it is made (libxl's order). The guest must be able to list its device
+      // class, read its frontend and the backend, and write its frontend's nodes.
+      const classDir = `/local/domain/${domid}/device/${cls}`;
+      if ((await readOr(client, classDir, tx)) === undefined) {
+        await client.write(classDir, "", tx);
+        await client.setPerms(classDir, [`n${BACKEND_DOMID}`, `r${domid}`], tx);
+      }
       const common: [string, string][] = [["state", String(XenbusState.Initialising)]];
+      await client.write(be, "", tx);
+      await client.setPerms(be, [`n${BACKEND_DOMID}`, `r${domid}`], tx);
       for (const [k, v] of [["frontend", fe], ["frontend-id", String(domid)], ["online", "1"], ...common, ...d.backend]) {
         await client.write(`${be}/${k}`, v, tx);
       }
-      await client.setPerms(be, [`n${BACKEND_DOMID}`, `r${domid}`], tx);
+      await client.write(fe, "", tx);
+      await client.setPerms(fe, [`n${domid}`, `r${BACKEND_DOMID}`], tx);
       for (const [k, v] of [["backend", be], ["backend-id", String(BACKEND_DOMID)], ...common, ...d.frontend]) {
         await client.write(`${fe}/${k}`, v, tx);
       }
-      await client.setPerms(fe, [`n${domid}`, `r${BACKEND_DOMID}`], tx);
       await client.transactionEnd(tx, true);
       return;
     } catch (e) {

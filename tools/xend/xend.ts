@@ -146,9 +146,7 @@ export class Xend {
           }
           await kernel.destroy(domid);
           this.records.delete(domid);
-          const newId = await kernel.createDomain(kernelSpec(config));
-          if (config.weight !== undefined || config.cap !== undefined) await kernel.sched(newId, { weight: config.weight, cap: config.cap });
-          this.records.set({ ...rec, domid: newId, startTime: Date.now() / 1000, restarts: [...rec.restarts, Date.now()].slice(-10) });
+          const newId = await this.buildDomain(config, { ...rec, restarts: [...rec.restarts, Date.now()].slice(-10) }, false);
           this.log(`domain ${name} restarted as domain ${newId}`);
           return;
         }
@@ -267,22 +265,19 @@ export class Xend {
 
   // ---- creating and starting -------------------------------------------------------------------
 
-  private async boot(given: GuestConfig, managed: boolean, paused: boolean): Promise<XendDomain> {
+  /**
+   * Create a domain paused, as Xen's toolstack does, plug its devices in so they are there when
+   * it first runs, then let it run (unless `paused`). A device that cannot be set up ends the
+   * half-made domain. Returns its id.
+   */
+  private async buildDomain(config: GuestConfig, record: Omit<RunningRecord, "domid" | "startTime">, paused: boolean): Promise<number> {
     const kernel = this.kernel();
-    const config = withMacs(given);
-    const vifs = config.config.vif.map(withMac);
-    const live = await kernel.listDomains();
-    const clash = live.find((d) => this.nameOf(d) === config.config.name);
-    if (clash !== undefined) {
-      throw new XendError(`Domain '${config.config.name}' is already running (id ${clash.domid}); pick another name= or \`xm destroy ${config.config.name}\` first`);
-    }
-    // Created paused, as Xen's toolstack does, so its devices are there when it first runs.
     const domid = await kernel.createDomain(kernelSpec(config), true);
-    this.records.set({ domid, name: config.config.name, config: guestSxp(config), managed, startTime: Date.now() / 1000, restarts: [] });
+    this.records.set({ ...record, domid, startTime: Date.now() / 1000 });
     try {
       const hvm = config.config.builder === "hvm";
       await plugDisks(storeSocketOf(this.paths.home), domid, config.config.disk, hvm);
-      await plugVifs(storeSocketOf(this.paths.home), domid, vifs, hvm);
+      await plugVifs(storeSocketOf(this.paths.home), domid, config.config.vif.map(withMac), hvm);
     } catch (e) {
       await kernel.destroy(domid);
       this.records.delete(domid);
@@ -292,6 +287,18 @@ export class Xend {
       await kernel.sched(domid, { weight: config.weight, cap: config.cap });
     }
     if (!paused) await kernel.unpause(domid);
+    return domid;
+  }
+
+  private async boot(given: GuestConfig, managed: boolean, paused: boolean): Promise<XendDomain> {
+    const kernel = this.kernel();
+    const config = withMacs(given);
+    const live = await kernel.listDomains();
+    const clash = live.find((d) => this.nameOf(d) === config.config.name);
+    if (clash !== undefined) {
+      throw new XendError(`Domain '${config.config.name}' is already running (id ${clash.domid}); pick another name= or \`xm destroy ${config.config.name}\` first`);
+    }
+    const domid = await this.buildDomain(config, { name: config.config.name, config: guestSxp(config), managed, restarts: [] }, paused);
     this.log(`started domain ${domid} (${config.config.name})${managed ? ", managed" : ""}`);
     const info = (await kernel.listDomains()).find((d) => d.domid === domid);
     if (info === undefined) throw new XendError(`domain ${config.config.name} (id ${domid}) ended at once; see \`xm dmesg\``);
