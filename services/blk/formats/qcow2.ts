@@ -23,6 +23,7 @@
 import { open, realpath, type FileHandle } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { constants as zlib, inflateRawSync } from "node:zlib";
+import { readFully, writeFully } from "./file-io.js";
 import { ImageError, type BlockImage } from "../image.js";
 import { openRawImage } from "./raw.js";
 
@@ -1084,24 +1085,4 @@ function setEntry(v: DataView, i: number, offset: number, hiFlags: number): void
   v.setUint32(i * 8 + 4, offset % TWO32);
 }
 
-/** Reads `buf.length` bytes at `pos`; past the end of the file, zeros. Returns `buf`. */
-async function readFully(fh: FileHandle, buf: Uint8Array, pos: number): Promise<Uint8Array> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, pos + done);
-    if (bytesRead === 0) {
-      buf.fill(0, done);
-      break;
-    }
-    done += bytesRead;
-  }
-  return buf;
-}
 
-async function writeFully(fh: FileHandle, buf: Uint8Array, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, pos + done);
-    done += bytesWritten;
-  }
-}

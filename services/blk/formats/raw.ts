@@ -3,6 +3,7 @@
 
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ImageError, type BlockImage } from "../image.js";
+import { readFully, writeFully } from "./file-io.js";
 
 export async function openRawImage(path: string, readOnly: boolean): Promise<BlockImage> {
   let fh: FileHandle;
@@ -21,23 +22,9 @@ export async function openRawImage(path: string, readOnly: boolean): Promise<Blo
     sizeBytes,
     readOnly,
     async read(buf, offset) {
-      let done = 0;
-      while (done < buf.length) {
-        const { bytesRead } = await fh.read(buf, done, buf.length - done, offset + done);
-        if (bytesRead === 0) {
-          buf.fill(0, done);
-          return;
-        }
-        done += bytesRead;
-      }
+      await readFully(fh, buf, offset);
     },
-    async write(buf, offset) {
-      let done = 0;
-      while (done < buf.length) {
-        const { bytesWritten } = await fh.write(buf, done, buf.length - done, offset + done);
-        done += bytesWritten;
-      }
-    },
+    write: (buf, offset) => writeFully(fh, buf, offset),
     async flush() {
       await fh.datasync();
     },

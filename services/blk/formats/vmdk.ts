@@ -17,6 +17,7 @@
 import { randomInt } from "node:crypto";
 import { open, realpath, type FileHandle } from "node:fs/promises";
 import { basename, dirname, relative, resolve, sep } from "node:path";
+import { readFully, writeFully } from "./file-io.js";
 import { ImageError, type BlockImage } from "../image.js";
 import { MAX_SECTORS, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from "./vmdk-descriptor.js";
 
@@ -715,26 +716,7 @@ class Mutex {
   }
 }
 
-/** Fills `buf` from `pos`; bytes beyond the end of the file read as zeros. */
-async function readFully(fh: FileHandle, buf: Uint8Array, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, pos + done);
-    if (bytesRead === 0) {
-      buf.fill(0, done);
-      return;
-    }
-    done += bytesRead;
-  }
-}
 
-async function writeFully(fh: FileHandle, buf: Uint8Array, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, pos + done);
-    done += bytesWritten;
-  }
-}
 
 /** Descriptor text ends at the first NUL: qemu-img pads descriptor files, and the embedded one's area, with zeros. */
 function cString(bytes: Uint8Array): string {
