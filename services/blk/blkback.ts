@@ -7,7 +7,6 @@
 // unplugged and closed. After a restart the service finds its disks in the store again and
 // re-attaches them; the kernel re-sends the requests it had not answered.
 
-import { XsClientError } from "../store/client.js";
 import type { StoreLink } from "../common/store-link.js";
 import type { KernelPort } from "../common/kernel-port.js";
 import type { VirtioRequestFrame } from "../../kernel/public/protocol.js";
@@ -80,8 +79,8 @@ export class BlockBackend {
   private async scan(): Promise<void> {
     const xs = this.store.get();
     const present = new Set<string>();
-    for (const dom of await list(xs, BlockBackend.watchPath)) {
-      for (const dev of await list(xs, `${BlockBackend.watchPath}/${dom}`)) {
+    for (const dom of await xs.directoryIfExists(BlockBackend.watchPath)) {
+      for (const dev of await xs.directoryIfExists(`${BlockBackend.watchPath}/${dom}`)) {
         const domid = Number(dom);
         const devid = Number(dev);
         if (!Number.isSafeInteger(domid) || !Number.isSafeInteger(devid)) continue;
@@ -100,14 +99,7 @@ export class BlockBackend {
   private async setUp(domid: number, devid: number): Promise<void> {
     const xs = this.store.get();
     const be = backendPath("vbd", domid, devid);
-    const read = async (k: string): Promise<string | undefined> => {
-      try {
-        return (await xs.read(`${be}/${k}`)).toString();
-      } catch (e) {
-        if (e instanceof XsClientError && e.code === "ENOENT") return undefined;
-        throw e;
-      }
-    };
+    const read = (k: string): Promise<string | undefined> => xs.readIfExists(`${be}/${k}`);
     const [type, params, mode, virtio, devtype, state, frontend] = await Promise.all(
       ["type", "params", "mode", BACKEND_VIRTIO, "device-type", "state", "frontend"].map(read));
     if (type === undefined || params === undefined || state === undefined) return; // still being written
@@ -149,14 +141,7 @@ export class BlockBackend {
   private async connectRing(vbd: Vbd): Promise<void> {
     const xs = this.store.get();
     const fe = vbd.frontend as string;
-    const read = async (k: string): Promise<string | undefined> => {
-      try {
-        return (await xs.read(`${fe}/${k}`)).toString();
-      } catch (e) {
-        if (e instanceof XsClientError && e.code === "ENOENT") return undefined;
-        throw e;
-      }
-    };
+    const read = (k: string): Promise<string | undefined> => xs.readIfExists(`${fe}/${k}`);
     const state = Number(await read("state"));
     if (state !== XenbusState.Initialised && state !== XenbusState.Connected) return;
     const ref = Number(await read("ring-ref"));
@@ -197,11 +182,3 @@ export class BlockBackend {
   }
 }
 
-async function list(xs: ReturnType<StoreLink["get"]>, path: string): Promise<string[]> {
-  try {
-    return await xs.directory(path);
-  } catch (e) {
-    if (e instanceof XsClientError && e.code === "ENOENT") return [];
-    throw e;
-  }
-}

@@ -78,6 +78,26 @@ export class XsClient {
     return this.request(XS_READ, joinStrings([path]), tx);
   }
 
+  /** The node's value as text, or undefined if it does not exist. */
+  async readIfExists(path: string, tx = 0): Promise<string | undefined> {
+    try {
+      return (await this.read(path, tx)).toString();
+    } catch (e) {
+      if (e instanceof XsClientError && e.code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  /** The node's children, or none if it does not exist. */
+  async directoryIfExists(path: string, tx = 0): Promise<string[]> {
+    try {
+      return await this.directory(path, tx);
+    } catch (e) {
+      if (e instanceof XsClientError && e.code === "ENOENT") return [];
+      throw e;
+    }
+  }
+
   async write(path: string, value: string | Buffer, tx = 0): Promise<void> {
     await this.request(XS_WRITE, Buffer.concat([joinStrings([path]), Buffer.from(value)]), tx);
   }

@@ -22,24 +22,6 @@ export interface DeviceNodes {
   readonly frontend: readonly (readonly [string, string])[];
 }
 
-export async function readOr(client: XsClient, path: string, tx = 0): Promise<string | undefined> {
-  try {
-    return (await client.read(path, tx)).toString();
-  } catch (e) {
-    if (e instanceof XsClientError && e.code === "ENOENT") return undefined;
-    throw e;
-  }
-}
-
-export async function listOr(client: XsClient, path: string): Promise<string[]> {
-  try {
-    return await client.directory(path);
-  } catch (e) {
-    if (e instanceof XsClientError && e.code === "ENOENT") return [];
-    throw e;
-  }
-}
-
 /** Write one device's nodes in one transaction (retried on conflict). */
 async function writeNodes(client: XsClient, domid: number, cls: DeviceClass, d: DeviceNodes): Promise<void> {
   const fe = frontendPath(domid, cls, d.devid);
@@ -47,7 +29,7 @@ async function writeNodes(client: XsClient, domid: number, cls: DeviceClass, d: 
   for (;;) {
     const tx = await client.transactionStart();
     try {
-      if ((await readOr(client, be, tx)) !== undefined) {
+      if ((await client.readIfExists(be, tx)) !== undefined) {
         await client.transactionEnd(tx, false);
         throw new StoreUnavailable(`domain ${domid} already has ${d.label} (device ${d.devid})`);
       }
@@ -55,7 +37,7 @@ async function writeNodes(client: XsClient, domid: number, cls: DeviceClass, d: 
       // permissions when it is made (libxl's order). The guest must be able to list its device
       // class, read its frontend and the backend, and write its frontend's nodes.
       const classDir = `/local/domain/${domid}/device/${cls}`;
-      if ((await readOr(client, classDir, tx)) === undefined) {
+      if ((await client.readIfExists(classDir, tx)) === undefined) {
         await client.write(classDir, "", tx);
         await client.setPerms(classDir, [`n${BACKEND_DOMID}`, `r${domid}`], tx);
       }
@@ -96,9 +78,9 @@ async function waitForBackends(client: XsClient, domid: number, cls: DeviceClass
   for (;;) {
     for (const d of [...waiting]) {
       const be = backendPath(cls, domid, d.devid);
-      const error = await readOr(client, `${be}/hotplug-error`);
+      const error = await client.readIfExists(`${be}/hotplug-error`);
       if (error !== undefined) throw new StoreUnavailable(`${d.label}: ${error}`);
-      const state = Number(await readOr(client, `${be}/state`));
+      const state = Number(await client.readIfExists(`${be}/state`));
       if (state >= want && state <= XenbusState.Connected) waiting.delete(d);
     }
     if (waiting.size === 0) return;
@@ -126,7 +108,7 @@ export async function plugDevices(storeSocket: string, domid: number, cls: Devic
 /** Remove one device's nodes: its backend sees them go and lets the device go. */
 export async function unplugDevice(storeSocket: string, domid: number, cls: DeviceClass, devid: number, what: string): Promise<void> {
   await withStore(storeSocket, `removing ${what} ${devid} of domain ${domid}`, async (client) => {
-    if ((await readOr(client, backendPath(cls, domid, devid))) === undefined) {
+    if ((await client.readIfExists(backendPath(cls, domid, devid))) === undefined) {
       throw new StoreUnavailable(`domain ${domid} has no ${what} with device number ${devid}`);
     }
     await client.rm(backendPath(cls, domid, devid));
@@ -137,8 +119,8 @@ export async function unplugDevice(storeSocket: string, domid: number, cls: Devi
 /** The device numbers of domain `domid`'s devices of class `cls`, with a reader for each one's nodes. */
 export async function listDevices<T>(storeSocket: string, domid: number, cls: DeviceClass, row: (devid: number, read: (path: string) => Promise<string>) => Promise<T>): Promise<T[]> {
   return withStore(storeSocket, `the ${cls} devices of domain ${domid}`, async (client) => {
-    const ids = await listOr(client, `/local/domain/${BACKEND_DOMID}/backend/${cls}/${domid}`);
-    const read = async (path: string): Promise<string> => (await readOr(client, path)) ?? "";
+    const ids = await client.directoryIfExists(`/local/domain/${BACKEND_DOMID}/backend/${cls}/${domid}`);
+    const read = async (path: string): Promise<string> => (await client.readIfExists(path)) ?? "";
     const rows: T[] = [];
     for (const id of ids.map(Number).sort((a, b) => a - b)) rows.push(await row(id, read));
     return rows;
@@ -148,7 +130,7 @@ export async function listDevices<T>(storeSocket: string, domid: number, cls: De
 /** A domain is gone: remove every device's nodes, frontend and backend. */
 export async function forgetDomainDevices(storeSocket: string, domid: number): Promise<void> {
   await withStore(storeSocket, `the devices of domain ${domid}`, async (client) => {
-    for (const cls of await listOr(client, `/local/domain/${BACKEND_DOMID}/backend`)) {
+    for (const cls of await client.directoryIfExists(`/local/domain/${BACKEND_DOMID}/backend`)) {
       await client.rm(`/local/domain/${BACKEND_DOMID}/backend/${cls}/${domid}`).catch(() => {});
     }
     await client.rm(`/local/domain/${domid}/device`).catch(() => {});
