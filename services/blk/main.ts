@@ -9,7 +9,9 @@ import { resolveHome } from "../../tools/lib/home.js";
 import { storeSocketOf } from "../../tools/xend/store-session.js";
 import { KernelPort } from "../common/kernel-port.js";
 import { StoreLink } from "../common/store-link.js";
-import { BlockBackend } from "./blkback.js";
+import { XenbusBackend } from "../common/xenbus-backend.js";
+import { backendRoot } from "../../kernel/public/xen/xenbus.js";
+import { BlockDriver, type Vbd } from "./blkback.js";
 
 function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} blk: ${msg}\n`);
@@ -31,9 +33,9 @@ async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
   const home = resolveHome(opts.home);
   const kernel = await KernelPort.connect(home, opts.instance, log);
-  let backend: BlockBackend | undefined;
-  const store = new StoreLink(storeSocketOf(home), [[BlockBackend.watchPath, "vbd"]], () => backend?.changed(), log);
-  backend = new BlockBackend(kernel, store, log);
+  let backend: XenbusBackend<Vbd> | undefined;
+  const store = new StoreLink(storeSocketOf(home), [[backendRoot("vbd"), "vbd"]], () => backend?.changed(), log);
+  backend = new XenbusBackend(new BlockDriver(kernel, log), "disk", kernel, store, log);
   kernel.onClose((why) => {
     log(`${why.message}: stopping`);
     process.exit(1);
