@@ -103,6 +103,10 @@ export class KernelClient {
     await this.call({ op: "domain.destroy", domid });
   }
 
+  async rename(domid: number, name: string): Promise<void> {
+    await this.call({ op: "domain.rename", domid, name });
+  }
+
   async pause(domid: number): Promise<void> {
     await this.call({ op: "domain.pause", domid });
   }

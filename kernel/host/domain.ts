@@ -37,9 +37,17 @@ export class Domain {
 
   constructor(
     readonly domid: number,
-    readonly spec: DomainSpec,
+    private specNow: DomainSpec,
     readonly machine: Machine,
   ) {}
+
+  get spec(): DomainSpec {
+    return this.specNow;
+  }
+
+  rename(name: string): void {
+    this.specNow = { ...this.specNow, name };
+  }
 
   /** Whether the scheduler may run it now. */
   runnable(now: number): boolean {

@@ -265,6 +265,15 @@ export class Hypervisor {
     this.markStopped(d, reason);
   }
 
+  rename(domid: number, name: string): Domain {
+    const d = this.get(domid);
+    const other = [...this.domains.values()].find((x) => x !== d && x.spec.name === name);
+    if (other !== undefined) throw new HypervisorError(`a domain named "${name}" already exists (id ${other.domid})`);
+    this.log(`domain ${domid} (${d.spec.name}) renamed ${name}`);
+    d.rename(name);
+    return d;
+  }
+
   setSched(domid: number, weight?: number, cap?: number): Domain {
     const d = this.get(domid);
     if (weight !== undefined) d.weight = weight;

@@ -125,6 +125,7 @@ export class KernelServer {
       case "domain.unpause": return hv.pause(req.domid, false);
       case "domain.shutdown": return hv.shutdown(req.domid, req.reason);
       case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
+      case "domain.rename": return hv.rename(req.domid, req.name).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
       case "console.read": {
         // Reading attaches this connection's console: what it is sent from now on counts as shown.

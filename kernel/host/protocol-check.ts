@@ -111,6 +111,11 @@ export function checkRequest(m: unknown): RequestFrame {
     }
     case "domain.sched":
       return { id, op, domid: int(m, "domid", 1, MAX_DOMID), weight: optInt(m, "weight", 1, MAX_WEIGHT), cap: optInt(m, "cap", 0, 100 * 64) };
+    case "domain.rename": {
+      const name = str(m, "name", 64);
+      if (!NAME.test(name)) throw new ProtocolError(`name "${name}" may hold letters, digits and _ . + - (64 at most)`);
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), name };
+    }
     case "console.write": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), data: bytes(m, "data", 65536) };
     case "subscribe": {
       if (!Array.isArray(m.events) || m.events.some((e) => !EVENTS.includes(e as EventKind))) {

@@ -55,6 +55,8 @@ export type Request =
   | { readonly op: "domain.unpause"; readonly domid: number }
   | { readonly op: "domain.shutdown"; readonly domid: number; readonly reason: "poweroff" | "reboot" }
   | { readonly op: "domain.sched"; readonly domid: number; readonly weight?: number; readonly cap?: number }
+  /** Give a domain another name (rename-restart moves a stopped domain aside). */
+  | { readonly op: "domain.rename"; readonly domid: number; readonly name: string }
   | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }
   | { readonly op: "console.read"; readonly domid: number }
   | { readonly op: "subscribe"; readonly events: readonly EventKind[] }

@@ -99,6 +99,21 @@ describe("HVM U-Boot domains under xm", () => {
     }
   });
 
+  it("rename-restart keeps the stopped domain as Domain-<uuid> and starts a new one under its name", async () => {
+    const c = console("create", "-c", config("again1", "on_poweroff = 'rename-restart'\n"));
+    await reachUbootPrompt(c);
+    const oldId = (await row("again1"))?.[1];
+    c.type("poweroff\r");
+    const renamed = await eventually("the stopped domain renamed", async () => listRows((await host.xm("list")).stdout),
+      (rows) => rows.some((r) => /^Domain-[0-9a-f-]{36}$/.test(r[0]) && r[1] === oldId));
+    expect(renamed.find((r) => r[1] === oldId)?.[4]).toBe("---s--");
+    const fresh = await eventually("again1 restarted", () => row("again1"), (r) => r !== undefined && r[1] !== oldId);
+    expect(fresh?.[1]).not.toBe(oldId);
+    c.kill();
+    expect((await host.xm("destroy", "again1")).code).toBe(0);
+    expect((await host.xm("destroy", oldId as string)).code).toBe(0);
+  });
+
   it("xm destroy ends a domain at once", async () => {
     expect((await host.xm("destroy", "uboot1")).code).toBe(0);
     expect(await row("uboot1")).toBeUndefined();

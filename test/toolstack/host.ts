@@ -93,8 +93,10 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, check
 /** The rows of `xm list` as [name, id, mem, vcpus, state]. */
 export function listRows(text: string): string[][] {
   return text.trimEnd().split("\n").slice(1).map((line) => {
-    const name = line.slice(0, 40).trimEnd();
-    const rest = line.slice(41);
+    // Names hold no spaces; one longer than its 40 columns pushes the others right, as in Xen.
+    const nameEnd = Math.max(40, line.indexOf(" "));
+    const name = line.slice(0, nameEnd).trimEnd();
+    const rest = line.slice(nameEnd + 1);
     return [name, rest.slice(0, 5).trim(), rest.slice(6, 11).trim(), rest.slice(12, 17).trim(), rest.slice(18, 28).trim()];
   });
 }

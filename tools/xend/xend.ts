@@ -6,6 +6,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
 import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
 import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVbd, XendVcpu, XendVif } from "../../kernel/public/xend-protocol.js";
 import type { KernelClient } from "../kernel-client.js";
@@ -133,11 +134,20 @@ export class Xend {
           await kernel.destroy(domid);
           this.records.delete(domid);
           return;
-        case "rename-restart":
-          // The kernel keeps a domain's name for life and refuses two of one name (protocol v1
-          // has no rename), so the old domain cannot step aside: keep it for inspection.
-          this.log(`domain ${domid} (${name}): rename-restart needs a kernel rename operation (not in protocol v1); preserving it instead`);
+        case "rename-restart": {
+          // Xen's _preserveForRestart: the stopped domain steps aside as Domain-<new uuid> and is
+          // kept for inspection; a new one starts under the old name.
+          if (config === undefined || rec === undefined) {
+            this.log(`domain ${domid}: no configuration is known, so it cannot be restarted; preserving it`);
+            return;
+          }
+          const aside = `Domain-${randomUUID()}`;
+          await kernel.rename(domid, aside);
+          this.records.set({ ...rec, name: aside, managed: false, restarts: [] });
+          const newId = await this.buildDomain(config, { ...rec, restarts: [...rec.restarts, Date.now()].slice(-10) }, false);
+          this.log(`domain ${name} restarted as domain ${newId}; the stopped one is kept as ${aside} (id ${domid})`);
           return;
+        }
         case "restart": {
           if (config === undefined || rec === undefined) {
             this.log(`domain ${domid}: no configuration is known, so it cannot be restarted; destroying it`);
