@@ -13,17 +13,15 @@
  * after a write fence; responses are consumed from rsp_cons up to rsp_prod (read after a read
  * fence), and rsp_event = rsp_cons + 1 is set before looking once more
  * (RING_FINAL_CHECK_FOR_RESPONSES), so the backend knows to notify for the next one. */
-#include <stdarg.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
 #include "blkfront.h"
-#include "control.h"
 #include "events.h"
 #include "format.h"
 #include "gnttab.h"
 #include "sched.h"
 #include "timer.h"
-#include "xenstore.h"
+#include "xenbus.h"
 
 /* What the frontend tells the backend its ring's layout is (io/protocols.h's names). */
 #define BLKFRONT_PROTOCOL "riscv64-abi"
@@ -41,8 +39,7 @@ static uint8_t ring_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 static uint32_t req_prod_pvt, rsp_cons;
 static uint32_t port, handle;
-static uint64_t timeout, timeout_ms; /* in timer ticks, and as given */
-static char backend_state[160]; /* <backend>/state */
+static struct xenbus_dev dev;
 
 /* Requests on the ring, by id; ids are never reused, so a stale or repeated response shows. */
 static struct inflight {
@@ -53,143 +50,22 @@ static struct inflight {
 static uint64_t next_id = 1;
 static unsigned busy_count;
 
-static char why[192];
 static bool failed; /* a response failed since the last blkfront_finish */
 
-/* Set from the wake hook when a watch event for the backend's state comes. */
-static volatile bool backend_changed;
+#define fail(...) xenbus_fail(&dev, __VA_ARGS__)
 
-static int fail(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vformat(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-const char *blkfront_error(void) { return why; }
-
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
-
-static void note_event(const char *path, const char *token) {
-    (void)path;
-    if (same(token, BLKFRONT_TOKEN)) backend_changed = true;
-}
-
-/* A decimal number filling s exactly. */
-static bool parse_u64(const char *s, uint64_t *out) {
-    uint64_t n = 0;
-    if (*s == '\0') return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || n > (UINT64_MAX - 9) / 10) return false;
-        n = n * 10 + (uint64_t)(*s - '0');
-    }
-    *out = n;
-    return true;
-}
-
-static int read_node(const char *dir, const char *key, char *buf, size_t size) {
-    char path[192];
-    format(path, sizeof path, "%s/%s", dir, key);
-    if (xs_read(path, buf, size) < 0) return fail("read %s: %s", path, xs_error());
-    return 0;
-}
-
-static int read_number(const char *dir, const char *key, uint64_t *out) {
-    char value[32];
-    if (read_node(dir, key, value, sizeof value) < 0) return -1;
-    if (!parse_u64(value, out)) return fail("%s/%s is \"%s\", not a number", dir, key, value);
-    return 0;
-}
-
-static int write_node(const char *dir, const char *key, const char *value) {
-    char path[192];
-    format(path, sizeof path, "%s/%s", dir, key);
-    if (xs_write(path, value) < 0) return fail("write %s: %s", path, xs_error());
-    return 0;
-}
-
-static int write_number(const char *dir, const char *key, uint64_t n) {
-    char value[24];
-    format(value, sizeof value, "%lu", (unsigned long)n);
-    return write_node(dir, key, value);
-}
-
-static const char *state_name(uint64_t s) {
-    static const char *const names[] = {"Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed"};
-    return s < sizeof names / sizeof names[0] ? names[s] : "?";
-}
-
-/* The backend's state, or -1 (fail() says why). A missing node counts as Unknown. */
-static long backend_now(void) {
-    char value[16];
-    uint64_t s;
-    if (xs_read(backend_state, value, sizeof value) < 0) {
-        if (same(xs_error(), "ENOENT")) return XenbusStateUnknown;
-        return fail("read %s: %s", backend_state, xs_error());
-    }
-    if (!parse_u64(value, &s)) return fail("%s is \"%s\", not a state", backend_state, value);
-    if (s >= XenbusStateClosing) return fail("the backend is %s (%s = %lu)", state_name(s), backend_state, (unsigned long)s);
-    return (long)s;
-}
-
-/* Sleep until a store watch event for the backend (true) or time reaches `until` (false). Before
- * sleeping, look at the store once (the wake hook): a reply may have been read together with
- * the event's notification, which then does not wake us. */
-static bool wait_backend_event(uint64_t until) {
-    timer_arm(until);
-    for (;;) {
-        if (sched_wake_hook != NULL) sched_wake_hook();
-        if (backend_changed) return true;
-        if (timer_take()) return false;
-        sched_wait();
-    }
-}
-
-/* Waits until the backend's state is at least `want`. */
-static int wait_backend(uint64_t want) {
-    uint64_t until = timer_now() + timeout;
-    for (;;) {
-        backend_changed = false;
-        long s = backend_now();
-        if (s < 0) return -1;
-        if ((uint64_t)s >= want) return 0;
-        if (!wait_backend_event(until))
-            return fail("the backend stayed %s (%s = %ld), waiting for %s", state_name((uint64_t)s), backend_state, s, state_name(want));
-    }
-}
+const char *blkfront_error(void) { return dev.why; }
 
 int blkfront_connect(uint64_t ms, struct blkfront_info *info) {
-    timeout_ms = ms;
-    timeout = timer_ms(ms);
-    control_set_other_events(note_event);
-
-    /* The first device the toolstack gave us. */
-    char names[128];
-    int n = xs_directory("device/vbd", names, sizeof names);
-    if (n < 0) return fail("list device/vbd: %s", xs_error());
-    if (n == 0) return fail("no disk: device/vbd is empty");
-    uint64_t devid;
-    if (!parse_u64(names, &devid) || devid > UINT32_MAX) return fail("device/vbd/%s is not a device number", names);
-    char fe[48];
-    format(fe, sizeof fe, "device/vbd/%s", names);
-
-    uint64_t backend_id, vdev;
-    if (read_node(fe, "backend", info->backend, sizeof info->backend) < 0) return -1;
-    if (read_number(fe, "backend-id", &backend_id) < 0) return -1;
-    if (read_number(fe, "virtual-device", &vdev) < 0) return -1;
-    if (backend_id > 0x7fef) return fail("%s/backend-id %lu is not a domain", fe, (unsigned long)backend_id);
-    info->devid = (uint32_t)devid;
-    info->backend_id = (uint32_t)backend_id;
+    if (xenbus_open(&dev, "vbd", "disk", BLKFRONT_TOKEN, ms) < 0) return -1;
+    const char *fe = dev.frontend;
+    uint64_t vdev;
+    if (xenbus_read_number(&dev, fe, "virtual-device", &vdev) < 0) return -1;
+    info->devid = dev.devid;
+    info->backend_id = dev.backend_id;
     handle = (uint32_t)(vdev & 0xffff);
-    format(backend_state, sizeof backend_state, "%s/state", info->backend);
-
-    /* Watch first, then look: a change after the look fires the watch. */
-    if (xs_watch(backend_state, BLKFRONT_TOKEN) < 0) return fail("watch %s: %s", backend_state, xs_error());
-    if (wait_backend(XenbusStateInitWait) < 0) return -1;
+    format(info->backend, sizeof info->backend, "%s", dev.backend);
+    if (xenbus_wait_backend(&dev, XenbusStateInitWait) < 0) return -1;
 
     /* The ring: zeroed, then SHARED_RING_INIT's event indices, then granted; the channel. */
     long rc = gnttab_init();
@@ -203,22 +79,23 @@ int blkfront_connect(uint64_t ms, struct blkfront_info *info) {
     if ((rc = events_alloc_unbound(info->backend_id, &port)) != 0) return fail("alloc_unbound for domain %u: %ld", info->backend_id, rc);
     if ((rc = events_watch(port)) != 0) return fail("unmask port %u: %ld", port, rc);
     info->port = port;
-    if (write_number(fe, "ring-ref", BLKFRONT_GREF_RING) < 0 || write_number(fe, "event-channel", port) < 0 ||
-        write_node(fe, "protocol", BLKFRONT_PROTOCOL) < 0 || write_number(fe, "state", XenbusStateInitialised) < 0)
+    if (xenbus_write_number(&dev, fe, "ring-ref", BLKFRONT_GREF_RING) < 0 || xenbus_write_number(&dev, fe, "event-channel", port) < 0 ||
+        xenbus_write(&dev, fe, "protocol", BLKFRONT_PROTOCOL) < 0 || xenbus_write_number(&dev, fe, "state", XenbusStateInitialised) < 0)
         return -1;
 
-    if (wait_backend(XenbusStateConnected) < 0) return -1;
+    if (xenbus_wait_backend(&dev, XenbusStateConnected) < 0) return -1;
     uint64_t sector_size, vinfo, flush;
-    if (read_number(info->backend, "sectors", &info->sectors) < 0) return -1;
-    if (read_number(info->backend, "sector-size", &sector_size) < 0) return -1;
+    const char *be = dev.backend;
+    if (xenbus_read_number(&dev, be, "sectors", &info->sectors) < 0) return -1;
+    if (xenbus_read_number(&dev, be, "sector-size", &sector_size) < 0) return -1;
     if (sector_size != BLKIF_SECTOR_SIZE)
         return fail("sector-size is %lu; minios speaks %u-byte sectors only", (unsigned long)sector_size, BLKIF_SECTOR_SIZE);
-    if (read_number(info->backend, "info", &vinfo) < 0) return -1;
+    if (xenbus_read_number(&dev, be, "info", &vinfo) < 0) return -1;
     /* Optional, as in Xen: absent (or not a number) means no flush. */
-    if (read_number(info->backend, "feature-flush-cache", &flush) < 0) flush = 0;
+    if (xenbus_read_number(&dev, be, "feature-flush-cache", &flush) < 0) flush = 0;
     info->readonly = (vinfo & VDISK_READONLY) != 0;
     info->flush = flush == 1;
-    return write_number(fe, "state", XenbusStateConnected);
+    return xenbus_write_number(&dev, fe, "state", XenbusStateConnected);
 }
 
 void blkfront_push(void) {
@@ -288,18 +165,18 @@ static unsigned take_responses(void) {
 /* Wait until at most `left` requests are in flight, or fail: a failed response, the backend
  * closing, or no response for `timeout`. */
 static int wait_until(unsigned left) {
-    timer_arm(timer_now() + timeout);
+    timer_arm(timer_now() + dev.timeout);
     for (;;) {
         events_take(port); /* before looking: an event after the look ends the sleep */
-        if (take_responses() > 0) timer_arm(timer_now() + timeout);
+        if (take_responses() > 0) timer_arm(timer_now() + dev.timeout);
         if (failed) return -1;
         if (busy_count <= left) return 0;
-        if (backend_changed) {
-            backend_changed = false;
-            if (backend_now() < 0) return -1;
+        if (dev.changed) {
+            dev.changed = false;
+            if (xenbus_backend_state(&dev) < 0) return -1;
         }
         if (timer_take())
-            return fail("no response from the backend for %lu ms (%u requests in flight)", (unsigned long)timeout_ms, busy_count);
+            return fail("no response from the backend for %lu ms (%u requests in flight)", (unsigned long)dev.timeout_ms, busy_count);
         sched_wait();
     }
 }

@@ -21,6 +21,7 @@
 #include "disk.h"
 #include "format.h"
 #include "gnttab.h"
+#include "netfront.h"
 
 #define MAGIC "DOMUSDSK"
 #define MAGIC_LEN 8
@@ -38,6 +39,7 @@
 #define GREF_HEADER BLKFRONT_GREF_DATA
 #define GREF_DATA(page) (GREF_HEADER + 1 + (page))
 _Static_assert(GREF_DATA(DATA_PAGES) <= GRANT_TABLE_FRAMES * PAGE_SIZE / GRANT_ENTRY_V1_SIZE, "grant references fit the table");
+_Static_assert(GREF_DATA(DATA_PAGES) <= NETFRONT_GREF_TX_RING, "below netfront's grant references");
 
 static uint8_t header[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t data[DATA_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));

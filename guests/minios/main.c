@@ -7,6 +7,7 @@
 #include "disk.h"
 #include "events.h"
 #include "exchange.h"
+#include "net.h"
 #include "options.h"
 #include "sched.h"
 #include "timer.h"
@@ -18,6 +19,7 @@
 
 __attribute__((noreturn)) static void stop(uint32_t reason) {
     sched_wake_hook = NULL; /* no more store requests: a dead store must not hold up a shutdown */
+    net_report();
     console_flush(FLUSH_MS);
     sched_shutdown(reason);
 }
@@ -161,6 +163,9 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
         int reason = disk_run(&b, &o);
         stop(reason < 0 ? SHUTDOWN_crash : (uint32_t)reason);
     }
+    case MODE_NET:
+        net_run(&b, &o); /* returns only if it failed */
+        stop(SHUTDOWN_crash);
     case MODE_FAULT:
         /* An illegal instruction, so tests can see the fatal-trap report and the crash. */
         __asm__ volatile("unimp");

@@ -6,11 +6,13 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_ROUNDS 1
 #define MAX_ROUNDS 1000000
+#define DEFAULT_COUNT 4
+#define DEFAULT_INTERVAL_MS 200
 
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
     [MODE_REBOOT] = "reboot", [MODE_SERVER] = "server", [MODE_CLIENT] = "client", [MODE_FAULT] = "fault",
-    [MODE_XENSTORE] = "xenstore", [MODE_DISK] = "disk",
+    [MODE_XENSTORE] = "xenstore", [MODE_DISK] = "disk", [MODE_NET] = "net",
 };
 #define NMODES (sizeof MODES / sizeof MODES[0])
 
@@ -48,6 +50,22 @@ static bool parse_number(const char *v, const char *end, bool allow_negative, ui
     return true;
 }
 
+/* An IPv4 address, a.b.c.d (each 0..255, decimal), filling [v, end) exactly. */
+static bool parse_ip(const char *v, const char *end, uint32_t *out) {
+    uint32_t ip = 0;
+    for (int part = 0; part < 4; part++) {
+        const char *dot = v;
+        while (dot < end && *dot != '.') dot++;
+        if ((part < 3) != (dot < end)) return false; /* three dots, no more */
+        int64_t n;
+        if (dot - v > 3 || !parse_number(v, dot, false, 255, &n)) return false;
+        ip = ip << 8 | (uint32_t)n;
+        v = dot + 1;
+    }
+    *out = ip;
+    return true;
+}
+
 static int word(const char *w, const char *end, struct options *o, const char **why) {
     const char *v;
     int64_t n;
@@ -58,7 +76,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
                 return 0;
             }
         }
-        *why = "mode must be idle, echo, exit, reboot, server, client, fault, xenstore or disk";
+        *why = "mode must be idle, echo, exit, reboot, server, client, fault, xenstore, disk or net";
         return -1;
     }
     if (key_is(w, end, "tick", &v)) {
@@ -112,6 +130,36 @@ static int word(const char *w, const char *end, struct options *o, const char **
         }
         return 0;
     }
+    if (key_is(w, end, "ip", &v)) {
+        if (!parse_ip(v, end, &o->ip) || o->ip == 0) {
+            *why = "ip must be an IPv4 address, a.b.c.d";
+            return -1;
+        }
+        return 0;
+    }
+    if (key_is(w, end, "ping", &v)) {
+        if (!parse_ip(v, end, &o->ping) || o->ping == 0) {
+            *why = "ping must be an IPv4 address, a.b.c.d";
+            return -1;
+        }
+        return 0;
+    }
+    if (key_is(w, end, "count", &v)) {
+        if (!parse_number(v, end, false, 1000000, &n) || n == 0) {
+            *why = "count must be a number, 1..1000000";
+            return -1;
+        }
+        o->count = (uint32_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "interval", &v)) {
+        if (!parse_number(v, end, false, 3600000, &n) || n == 0) {
+            *why = "interval must be a number of milliseconds, 1..3600000";
+            return -1;
+        }
+        o->interval_ms = (uint64_t)n;
+        return 0;
+    }
     if (key_is(w, end, "name", &v)) {
         size_t len = (size_t)(end - v);
         if (len == 0 || len >= OPTION_NAME_MAX) {
@@ -129,7 +177,7 @@ int options_parse(const char *cmdline, struct options *o, const char **why) {
     *o = (struct options){
         .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
         .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
-        .name = "",
+        .ip = 0, .ping = 0, .count = DEFAULT_COUNT, .interval_ms = DEFAULT_INTERVAL_MS, .name = "",
     };
     const char *p = cmdline;
     for (;;) {
@@ -141,6 +189,14 @@ int options_parse(const char *cmdline, struct options *o, const char **why) {
     }
     if ((o->mode == MODE_SERVER || o->mode == MODE_CLIENT) && o->peer == UINT32_MAX) {
         *why = "mode=server and mode=client need peer=<domid>";
+        return -1;
+    }
+    if (o->mode == MODE_NET && o->ip == 0) {
+        *why = "mode=net needs ip=<a.b.c.d>";
+        return -1;
+    }
+    if (o->mode == MODE_NET && o->ping == o->ip) {
+        *why = "ping= must be another address than ip=";
         return -1;
     }
     return 0;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT, MODE_XENSTORE, MODE_DISK };
+enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT, MODE_XENSTORE, MODE_DISK, MODE_NET };
 
 /* disk: how the mode ends. */
 enum then { THEN_POWEROFF, THEN_REBOOT };
@@ -18,9 +18,13 @@ struct options {
     uint64_t tick_ms;    /* idle: period of the tick line */
     int64_t exit_code;   /* exit: 0 powers off, anything else crashes */
     uint32_t peer;       /* server/client: the other domain's id */
-    uint64_t timeout_ms; /* server/client, disk: give up after this long */
+    uint64_t timeout_ms; /* server/client, disk, net: give up after this long */
     uint32_t rounds;     /* disk: write-and-verify rounds */
     enum then then;      /* disk: power off or reboot at the end */
+    uint32_t ip;         /* net: our IPv4 address, a.b.c.d as (a << 24) | (b << 16) | (c << 8) | d */
+    uint32_t ping;       /* net: the address to ping; 0: none */
+    uint32_t count;      /* net: echo requests to send */
+    uint64_t interval_ms; /* net: between two echo requests */
     char name[OPTION_NAME_MAX]; /* shown in the banner; empty if not given */
 };
 
