@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_GATEWAY } from "../../services/net/passt-uplink.js";
 
 export const DOMUS = fileURLToPath(new URL("../../dist/tools/domus.js", import.meta.url));
 export const XM = fileURLToPath(new URL("../../dist/tools/xm/main.js", import.meta.url));
@@ -16,9 +17,10 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000): Promise<Run> {
+export function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 60_000, wrapper: readonly string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
+    const [program, ...lead] = [...wrapper, process.execPath];
+    const child = spawn(program, [...lead, file, ...args], { env: { ...process.env, ...env }, stdio: "pipe" });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => { stdout += s; });
@@ -61,6 +63,26 @@ export class TestHost {
   async up(): Promise<Run> {
     const r = await this.domus("up");
     if (r.code !== 0) throw new Error(`domus up failed (${r.code}):\n${r.stdout}${r.stderr}`);
+    return r;
+  }
+
+  /**
+   * `domus up` in a user and network namespace of its own, with loopback up, holding the address
+   * passt gives guests as their gateway (passt sends a guest's ping to that address from the host,
+   * so this "host" answers it), and ping sockets allowed (this machine may forbid them): for tests
+   * whose guests reach "the host" through passt, so they reach only this namespace. The test
+   * talks to it through its Unix sockets.
+   */
+  async upInNetns(): Promise<Run> {
+    const setup = [
+      "set -e",
+      "ip link set lo up",
+      `ip addr add ${DEFAULT_GATEWAY}/32 dev lo`,
+      'echo "0 0" > /proc/sys/net/ipv4/ping_group_range', // root, the only group mapped into it
+      'exec "$0" "$@"',
+    ].join("\n");
+    const r = await run(DOMUS, ["up"], this.env, undefined, 60_000, ["unshare", "--user", "--map-root-user", "--net", "sh", "-c", setup]);
+    if (r.code !== 0) throw new Error(`domus up in a network namespace failed (${r.code}):\n${r.stdout}${r.stderr}`);
     return r;
   }
 
