@@ -28,6 +28,7 @@ const program = new Command();
 program.name("domus").description("Domus: a readable RISC-V hypervisor").showHelpAfterError().enablePositionalOptions();
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const complain = (line: string): void => void process.stderr.write(`${line}\n`);
+const write = (text: string): void => void process.stdout.write(text);
 
 program
   .command("run")
@@ -85,6 +86,54 @@ program
     process.exitCode = showStatus(resolveHome(opts.home), opts.json === true, say);
   });
 
+const HOME_OPTION = ["--home <dir>", "the host's directory (default: $DOMUS_HOME or ~/.domus)"] as const;
+
+program
+  .command("brctl")
+  .description("the host's bridges, as `brctl show` lists them")
+  .argument("<show>", "the only subcommand: show")
+  .option(...HOME_OPTION)
+  .action(async (sub: string, opts: { home?: string }) => {
+    if (sub !== "show") throw new InvalidArgumentError(`unknown brctl subcommand "${sub}" (known: show)`);
+    const { brctlShow } = await import("./net/commands.js");
+    process.exitCode = await brctlShow(resolveHome(opts.home), write);
+  });
+
+const net = program.command("net").description("the network service: ports, a live view of one port, captures");
+net
+  .command("ports")
+  .description("every bridge port with its counters (RX: what came from the guest)")
+  .option(...HOME_OPTION)
+  .option("--json", "print the counters as JSON")
+  .action(async (opts: { home?: string; json?: boolean }) => {
+    const { ports } = await import("./net/commands.js");
+    process.exitCode = await ports(resolveHome(opts.home), opts.json === true, write);
+  });
+net
+  .command("top")
+  .description("a live view of one port's rates, in the spirit of `iftop -i vif5.0`")
+  .argument("<port>", "e.g. vif5.0")
+  .option(...HOME_OPTION)
+  .action(async (port: string, opts: { home?: string }) => {
+    const { top } = await import("./net/commands.js");
+    process.exitCode = await top(resolveHome(opts.home), port, write);
+  });
+net
+  .command("capture")
+  .description("write a bridge's or a port's frames to a pcap file (readable by tshark and wireshark)")
+  .argument("<target>", "a bridge (br0) or a port (vif5.0)")
+  .argument("<file>", "the pcap file to create")
+  .option("--seconds <n>", "stop after this long (default: at Ctrl-C)", (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of seconds, not "${v}"`);
+    return n;
+  })
+  .option(...HOME_OPTION)
+  .action(async (target: string, file: string, opts: { home?: string; seconds?: number }) => {
+    const { capture } = await import("./net/commands.js");
+    process.exitCode = await capture(resolveHome(opts.home), target, file, opts.seconds, write);
+  });
+
 program
   .command("xm")
   .description("the xm command of the manual (see `domus xm help`)")
@@ -108,4 +157,10 @@ export interface RunOptions {
   drive: string[];
 }
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // A service that is not running, a port that does not exist: one line, not a stack trace.
+  complain(`domus: ${(e as Error).message}`);
+  process.exitCode = 1;
+}
