@@ -60,6 +60,11 @@ export class NetDriver implements DeviceDriver<Vif> {
         port.counters.txBytes += frame.length;
       },
       delayMs: (bytes) => limiter?.take(bytes, performance.now()) ?? 0,
+      malformed: (why) => {
+        port.counters.rxErrors++;
+        // Only the first ten are logged: a broken guest repeats itself.
+        if (port.counters.rxErrors <= 10) this.log(`${port.name}: dropped what the guest sent: ${why}`);
+      },
     };
     if (!virtio) {
       // netback's features: receive by copy (the only way, no page flipping), one slot per packet.

@@ -154,7 +154,7 @@ export class NetifServer {
     for (const p of packets) {
       let status = NETIF_RSP_OKAY;
       if (p.error !== undefined) {
-        this.log(`vif${this.domid}.${this.devid}: dropped a packet from the guest: ${p.error}`);
+        this.events.malformed(p.error);
         status = NETIF_RSP_ERROR;
       } else {
         const len = p.segments.reduce((n, s) => n + s.len, 0);

@@ -27,6 +27,8 @@ export interface NicEvents {
   toGuest(frame: Uint8Array, delivered: boolean): void;
   /** Wait before this frame may go: the vif's rate limit (0 = now). */
   delayMs(bytes: number): number;
+  /** The guest sent something that is not a frame (a broken ring entry): dropped and counted. */
+  malformed(why: string): void;
 }
 
 export class VirtioNet implements VirtioBackend {
@@ -55,7 +57,8 @@ export class VirtioNet implements VirtioBackend {
   }
 
   private async transmit(readable: Uint8Array): Promise<VirtioAnswer> {
-    if (readable.length > NET_HDR_BYTES) {
+    if (readable.length <= NET_HDR_BYTES) this.events.malformed(`a transmit request of ${readable.length} bytes holds no frame`);
+    else {
       const frame = readable.subarray(NET_HDR_BYTES);
       const wait = this.events.delayMs(frame.length);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

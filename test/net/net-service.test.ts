@@ -74,6 +74,22 @@ describe("the network service", () => {
     expect(vif?.rxErrors).toBe(0);
   });
 
+  it("xm network-attach puts a second NIC on br1 (made on demand); network-list shows both; network-detach takes it away", async () => {
+    const id = listRows((await host.xm("list")).stdout).find((r) => r[0] === "svca")?.[1];
+    const attach = await host.xm("network-attach", "svca", "mac=00:16:3e:00:00:42", "bridge=br1", "rate=10Mb/s@20ms");
+    expect(attach.code).toBe(0);
+    const list = (await host.xm("network-list", "svca")).stdout;
+    expect(list).toMatch(/^Idx +BE +MAC Addr\. +handle +state +evt-ch +tx-\/rx-ring-ref +BE-path$/m);
+    expect(list).toMatch(new RegExp(`^1 +0 +00:16:3e:00:00:42 +1 +2 +-1 +-1/-1 +/local/domain/0/backend/vif/${id}/1$`, "m"));
+    expect((await host.domus("brctl", "show")).stdout).toMatch(new RegExp(`^br1\t\t8000\.[0-9a-f]{12}\tno\t\tvif${id}\.1$`, "m"));
+    expect((await host.xm("network-detach", "svca", "1")).code).toBe(0);
+    expect((await host.xm("network-list", "svca")).stdout).not.toMatch(/^1 /m);
+    await eventually("vif gone from br1", async () => (await host.domus("brctl", "show")).stdout, (t) => !t.includes(`vif${id}.1`));
+    const bad = await host.xm("network-attach", "svca", "mac=00:16:3e:00:00:43", "rate=fast");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/rate "fast"/);
+  });
+
   it("domus net capture writes a ping exchange that tshark reads", async () => {
     const pcap = join(dir, "ping.pcap");
     const capture = host.domus("net", "capture", "br0", pcap, "--seconds", "4");
