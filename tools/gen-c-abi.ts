@@ -17,6 +17,8 @@ import * as ring from "../kernel/public/xen/ring.js";
 import * as blkif from "../kernel/public/xen/blkif.js";
 import * as netif from "../kernel/public/xen/netif.js";
 import * as xenbus from "../kernel/public/xen/xenbus.js";
+import * as fbif from "../kernel/public/xen/fbif.js";
+import * as kbdif from "../kernel/public/xen/kbdif.js";
 
 const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/board.ts", board],
@@ -31,6 +33,8 @@ const SOURCES: [string, Record<string, unknown>][] = [
   ["kernel/public/xen/blkif.ts", blkif],
   ["kernel/public/xen/netif.ts", netif],
   ["kernel/public/xen/xenbus.ts", xenbus],
+  ["kernel/public/xen/fbif.ts", fbif],
+  ["kernel/public/xen/kbdif.ts", kbdif],
 ];
 
 export const HEADER_PATH = "guests/include/domus-abi.h";

@@ -297,4 +297,50 @@
 #define XenbusStateReconfiguring 7
 #define XenbusStateUnknown 0
 
+/* kernel/public/xen/fbif.ts */
+#define XENFB_DEPTH 0x20
+#define XENFB_HEIGHT 0x258
+#define XENFB_IN_EVENT_SIZE 0x28
+#define XENFB_IN_RING_OFFS 0x400
+#define XENFB_IN_RING_SIZE 0x400
+#define XENFB_OUT_EVENT_SIZE 0x28
+#define XENFB_OUT_RING_OFFS 0x800
+#define XENFB_OUT_RING_SIZE 0x800
+#define XENFB_PAGE_DEPTH 0x20
+#define XENFB_PAGE_HEIGHT 0x14
+#define XENFB_PAGE_IN_CONS 0
+#define XENFB_PAGE_IN_PROD 4
+#define XENFB_PAGE_LINE_LENGTH 0x18
+#define XENFB_PAGE_MEM_LENGTH 0x1c
+#define XENFB_PAGE_OUT_CONS 8
+#define XENFB_PAGE_OUT_PROD 0xc
+#define XENFB_PAGE_PD 0x28
+#define XENFB_PAGE_WIDTH 0x10
+#define XENFB_PD_ENTRIES 0x10
+#define XENFB_TYPE_UPDATE 2
+#define XENFB_UPDATE_HEIGHT 0x10
+#define XENFB_UPDATE_WIDTH 0xc
+#define XENFB_UPDATE_X 4
+#define XENFB_UPDATE_Y 8
+#define XENFB_WIDTH 0x320
+
+/* kernel/public/xen/kbdif.ts */
+#define XENKBD_IN_EVENT_SIZE 0x28
+#define XENKBD_IN_RING_OFFS 0x400
+#define XENKBD_IN_RING_SIZE 0x800
+#define XENKBD_KEY_KEYCODE 4
+#define XENKBD_KEY_PRESSED 1
+#define XENKBD_OUT_EVENT_SIZE 0x28
+#define XENKBD_OUT_RING_OFFS 0xc00
+#define XENKBD_OUT_RING_SIZE 0x400
+#define XENKBD_PAGE_IN_CONS 0
+#define XENKBD_PAGE_IN_PROD 4
+#define XENKBD_PAGE_OUT_CONS 8
+#define XENKBD_PAGE_OUT_PROD 0xc
+#define XENKBD_POS_X 4
+#define XENKBD_POS_Y 8
+#define XENKBD_TYPE_KEY 2
+#define XENKBD_TYPE_MOTION 1
+#define XENKBD_TYPE_POS 4
+
 #endif

@@ -20,7 +20,7 @@ export type XenbusStateValue = (typeof XenbusState)[keyof typeof XenbusState];
 export const BACKEND_DOMID = 0;
 
 /** A device class as the store names it: vbd (block), vif (network), vfb, vkbd, console. */
-export type DeviceClass = "vbd" | "vif" | "vfb" | "vkbd";
+export type DeviceClass = "vbd" | "vif" | "vfb" | "vkbd" | "console";
 
 export function frontendPath(domid: number, cls: DeviceClass, devid: number): string {
   return `/local/domain/${domid}/device/${cls}/${devid}`;
