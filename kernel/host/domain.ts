@@ -2,7 +2,7 @@
 // scheduling parameters and accounting, and the recent console output.
 
 import { Machine } from "./machine.js";
-import type { RemoteDevice } from "./backend-link.js";
+import type { BackendPeer, RemoteDevice } from "./backend-link.js";
 import type { BackendRing } from "./pv/backend-ring.js";
 import {
   DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
@@ -28,6 +28,8 @@ export class Domain {
   lastRan = 0;
   /** Virtio devices served by backend processes, by BackendLinks.keyOf. */
   readonly devices = new Map<string, { readonly slot: number; readonly device: RemoteDevice }>();
+  /** Event channels bound by backend processes (evtchn.bind), by BackendLinks.keyOf. */
+  readonly channels = new Map<string, { readonly port: number; peer: BackendPeer | undefined }>();
   /** PV shared rings served by backend processes, by BackendLinks.keyOf. */
   readonly rings = new Map<string, BackendRing>();
   private consoleTail = Buffer.alloc(0);

@@ -12,11 +12,12 @@ import { XenstoreRing } from "./pv/xenstore-ring.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
 import { BackendRing, RingError } from "./pv/backend-ring.js";
-import { copyFromGrants, grantedAddress, GrantError, type GrantSegment } from "./pv/grant-table.js";
+import { copyFromGrants, copyToGrants, grantedAddress, GrantError, type GrantSegment } from "./pv/grant-table.js";
 import { GuestMemoryError } from "./guest-memory.js";
 import { BACKEND_DOMID } from "../public/xen/xenbus.js";
+import { encodeFrame } from "../public/frames.js";
 import {
-  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
+  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
 } from "../public/protocol.js";
 
 const SLICE_INSTRUCTIONS = 200_000;
@@ -36,6 +37,11 @@ export interface HypervisorEvents {
 export interface HypervisorOptions {
   /** The store's socket for guests' rings (DOMUS_HOME/run/xenstored/domains.sock); none: PV guests get no xenstore. */
   readonly storeSocket?: string;
+}
+
+function pushEvtchnEvent(peer: BackendPeer, domid: number, devid: number): void {
+  const event: EvtchnEventFrame = { event: "evtchn.event", domid, devid };
+  peer.socket.write(encodeFrame(event));
 }
 
 /** Names a backend-served ring across backend restarts. */
@@ -161,11 +167,12 @@ export class Hypervisor {
     this.log(`domain ${domid}: ${peer.instance} device ${devid} unplugged from virtio slot ${plugged.slot}`);
   }
 
-  /** A backend's connection closed: its devices and rings wait for its next instance. */
+  /** A backend's connection closed: its devices, rings and channels wait for its next instance. */
   backendGone(peer: BackendPeer): void {
     for (const d of this.domains.values()) {
       this.links.unbind(peer, [...d.devices.values()].map((p) => p.device));
       for (const ring of d.rings.values()) if (ring.peer === peer) ring.peer = undefined;
+      for (const channel of d.channels.values()) if (channel.peer === peer) channel.peer = undefined;
     }
   }
 
@@ -217,6 +224,58 @@ export class Hypervisor {
     const dataBytes = r.copies.reduce((n, s) => n + s.len, 0);
     if (dataBytes > r.raw.length) throw new HypervisorError(`domain ${r.domid}: answer carries ${r.raw.length} bytes, its copies need ${dataBytes}`);
     this.guarded(r.domid, () => ring.respond(r.positions, r.raw.subarray(dataBytes), r.copies, r.raw.subarray(0, dataBytes)));
+  }
+
+  /**
+   * A backend takes a frontend's event channel for a device whose shared page it reads and writes
+   * with grants. Bound again (a restarted backend), the channel is the same and one event is
+   * pushed at once, since notifications sent while no backend listened are gone.
+   */
+  bindEvtchn(peer: BackendPeer, domid: number, devid: number, port: number): null {
+    const d = this.get(domid);
+    const pv = d.machine.pv;
+    if (pv === undefined) throw new HypervisorError(`domain ${domid} is not paravirtual: it has no event channels`);
+    const key = BackendLinks.keyOf(peer.instance, domid, devid);
+    const bound = d.channels.get(key);
+    if (bound === undefined || bound.port !== port) {
+      const p = pv.evtchn.get(port);
+      if (p?.kind !== "unbound" || p.remoteDom !== BACKEND_DOMID) {
+        throw new HypervisorError(`domain ${domid}: port ${port} is not an unbound event channel for domain ${BACKEND_DOMID}`);
+      }
+      const channel = { port, peer: undefined as BackendPeer | undefined };
+      d.channels.set(key, channel);
+      pv.evtchn.set(port, { kind: "backend", notify: () => { if (channel.peer !== undefined) pushEvtchnEvent(channel.peer, domid, devid); } });
+    }
+    const channel = d.channels.get(key)!;
+    channel.peer = peer;
+    pushEvtchnEvent(peer, domid, devid);
+    return null;
+  }
+
+  unbindEvtchn(peer: BackendPeer, domid: number, devid: number): null {
+    const d = this.get(domid);
+    const key = BackendLinks.keyOf(peer.instance, domid, devid);
+    const channel = d.channels.get(key);
+    if (channel === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} channel for device ${devid}`);
+    d.channels.delete(key);
+    d.machine.pv?.evtchn.set(channel.port, { kind: "unbound", remoteDom: BACKEND_DOMID });
+    return null;
+  }
+
+  notifyEvtchn(peer: BackendPeer, domid: number, devid: number): null {
+    const d = this.get(domid);
+    const channel = d.channels.get(BackendLinks.keyOf(peer.instance, domid, devid));
+    if (channel === undefined) throw new HypervisorError(`domain ${domid} has no ${peer.instance} channel for device ${devid}`);
+    d.machine.pv?.deliver(channel.port);
+    return null;
+  }
+
+  /** Bytes into pages a PV domain granted, writable, to the backends' domain. */
+  grantWrite(domid: number, segments: readonly GrantSegment[], data: Uint8Array): null {
+    const pv = this.get(domid).machine.pv;
+    if (pv === undefined) throw new HypervisorError(`domain ${domid} is not paravirtual: it has no grants`);
+    this.guarded(domid, () => copyToGrants(pv, BACKEND_DOMID, segments, data));
+    return null;
   }
 
   /** Bytes of pages a PV domain granted to the backends' domain (GNTTABOP_copy from a grant). */

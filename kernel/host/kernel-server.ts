@@ -150,6 +150,12 @@ export class KernelServer {
       case "grant.read":
         this.backendOf(client);
         return { data: hv.grantRead(req.domid, req.segments) };
+      case "grant.write":
+        this.backendOf(client);
+        return hv.grantWrite(req.domid, req.segments, req.data);
+      case "evtchn.bind": return hv.bindEvtchn(this.backendOf(client), req.domid, req.devid, req.port);
+      case "evtchn.unbind": return hv.unbindEvtchn(this.backendOf(client), req.domid, req.devid);
+      case "evtchn.notify": return hv.notifyEvtchn(this.backendOf(client), req.domid, req.devid);
     }
   }
 

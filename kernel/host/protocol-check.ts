@@ -144,6 +144,17 @@ export function checkRequest(m: unknown): RequestFrame {
         rspSize: int(m, "rspSize", 1, 2048),
       };
     case "grant.read": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), segments: segments(m, "segments") };
+    case "grant.write": {
+      const segs = segments(m, "segments");
+      const data = bytes(m, "data", MAX_SEGMENTS * 4096);
+      if (data.length !== segs.reduce((n, s) => n + s.len, 0)) throw new ProtocolError("data must be as long as the segments together");
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), segments: segs, data };
+    }
+    case "evtchn.bind":
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1), port: int(m, "port", 1, 2 ** 31) };
+    case "evtchn.unbind":
+    case "evtchn.notify":
+      return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
     default:
       throw new ProtocolError(`unknown op ${JSON.stringify(op)}`);
   }

@@ -89,7 +89,25 @@ export type BackendRequest =
     }
   | { readonly op: "ring.unbind"; readonly domid: number; readonly devid: number; readonly ring: number }
   /** Copy bytes out of pages the domain granted to domain 0; replies { data }. */
-  | { readonly op: "grant.read"; readonly domid: number; readonly segments: readonly GrantSegmentSpec[] };
+  | { readonly op: "grant.read"; readonly domid: number; readonly segments: readonly GrantSegmentSpec[] }
+  /** Copy `data` into pages the domain granted (writable) to domain 0, segment after segment. */
+  | { readonly op: "grant.write"; readonly domid: number; readonly segments: readonly GrantSegmentSpec[]; readonly data: Uint8Array }
+  /**
+   * Take the frontend's event channel `port` (unbound, for domain 0) for device `devid`: the
+   * frontend's notifications arrive as EvtchnEventFrames. For devices whose shared page is not an
+   * io/ring.h ring (fbif, kbdif): the backend reads and writes the page with grant.read/write.
+   */
+  | { readonly op: "evtchn.bind"; readonly domid: number; readonly devid: number; readonly port: number }
+  | { readonly op: "evtchn.unbind"; readonly domid: number; readonly devid: number }
+  /** Send an event to the frontend on the channel bound for `devid`. */
+  | { readonly op: "evtchn.notify"; readonly domid: number; readonly devid: number };
+
+/** Kernel to backend, no id: the frontend notified the channel bound for `devid`. */
+export interface EvtchnEventFrame {
+  readonly event: "evtchn.event";
+  readonly domid: number;
+  readonly devid: number;
+}
 
 export interface GrantSegmentSpec {
   readonly ref: number;

@@ -58,6 +58,7 @@ export class KernelPort {
       const ring = req === undefined ? ringRequests(m) : undefined;
       if (req !== undefined) port.requestHandler(req);
       else if (ring !== undefined) port.ringHandler(ring);
+      else if (m.event === "evtchn.event" && typeof m.domid === "number" && typeof m.devid === "number") port.evtchnHandler(m.domid, m.devid);
       else log(`ignoring a malformed message from the kernel: ${String(m.event ?? m.op)}`);
     });
     return port;
@@ -65,6 +66,7 @@ export class KernelPort {
 
   private requestHandler: (req: VirtioRequestFrame) => void = () => {};
   private ringHandler: (req: RingRequestsFrame) => void = () => {};
+  private evtchnHandler: (domid: number, devid: number) => void = () => {};
 
   onRequest(handler: (req: VirtioRequestFrame) => void): void {
     this.requestHandler = handler;
@@ -72,6 +74,27 @@ export class KernelPort {
 
   onRingRequests(handler: (req: RingRequestsFrame) => void): void {
     this.ringHandler = handler;
+  }
+
+  /** The frontend notified a channel bound with bindEvtchn. */
+  onEvtchnEvent(handler: (domid: number, devid: number) => void): void {
+    this.evtchnHandler = handler;
+  }
+
+  async bindEvtchn(domid: number, devid: number, port: number): Promise<void> {
+    await this.conn.request({ op: "evtchn.bind", domid, devid, port });
+  }
+
+  async unbindEvtchn(domid: number, devid: number): Promise<void> {
+    await this.conn.request({ op: "evtchn.unbind", domid, devid });
+  }
+
+  async notifyEvtchn(domid: number, devid: number): Promise<void> {
+    await this.conn.request({ op: "evtchn.notify", domid, devid });
+  }
+
+  async grantWrite(domid: number, segments: readonly GrantSegmentSpec[], data: Uint8Array): Promise<void> {
+    await this.conn.request({ op: "grant.write", domid, segments, data });
   }
 
   async bindRing(b: RingBind): Promise<void> {

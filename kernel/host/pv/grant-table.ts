@@ -105,3 +105,13 @@ export function copyFromGrants(owner: GrantingDomain, user: number, segments: re
   }
   return out;
 }
+
+/** Write `data` into `segments` of `owner`'s grants to `user`, checking every segment first. */
+export function copyToGrants(owner: GrantingDomain, user: number, segments: readonly GrantSegment[], data: Uint8Array): void {
+  const targets = segments.map((s) => segmentAddress(owner, s, user, true));
+  let at = 0;
+  segments.forEach((s, i) => {
+    owner.mem.write(targets[i], data.subarray(at, at + s.len));
+    at += s.len;
+  });
+}
