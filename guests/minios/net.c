@@ -9,8 +9,11 @@
  * fragments, bad lengths and checksums. Replies go to the frame's source MAC. Network byte
  * order is big-endian, so every field goes through get16/put16 and get32/put32.
  *
- * The loop takes the port's event, lets netfront hand over what arrived, does the ping's due
- * work and sleeps until the port fires or the ping's next deadline. */
+ * The flood (flood=) sends UDP datagrams to one address and port as fast as the tx ring takes
+ * them: whenever one of its tx buffers comes back, the next datagram goes out in it.
+ *
+ * The loop takes the port's event, lets netfront hand over what arrived (answering it), does the
+ * ping's and the flood's due work and sleeps until the port fires or the next deadline. */
 #include <stdarg.h>
 #include "../include/domus-abi.h"
 #include "console.h"
@@ -91,6 +94,14 @@
 #define PING_WINDOW 1024
 _Static_assert(PING_LOSS_MS < PING_WINDOW, "a request is lost before its window slot is used again");
 
+/* The flood: its datagrams' source port (the first dynamic one), the tx buffers it leaves to
+ * netfront_send for everything else (the answers, ARP, the ping) and how often it reports. */
+#define FLOOD_SPORT 49152
+#define FLOOD_RESERVE 4
+#define FLOOD_REPORT_MS 1000
+#define FLOOD_SEQ_LEN 4
+_Static_assert(FLOOD_RESERVE > 0 && FLOOD_RESERVE < NETFRONT_TX_BUFFERS, "the flood and the answers both have buffers");
+
 static const uint8_t BROADCAST[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 static uint8_t my_mac[ETH_ALEN];
@@ -120,6 +131,21 @@ static struct {
         uint64_t sent_at;
     } slot[PING_WINDOW];
 } ping;
+
+static enum { FLOOD_OFF, FLOOD_ARP, FLOOD_RUN, FLOOD_DONE } flood_state;
+static struct {
+    uint32_t peer;
+    uint16_t port;
+    uint32_t size;                          /* UDP payload bytes */
+    uint8_t mac[ETH_ALEN];
+    uint64_t arp_retry, arp_next, arp_until; /* FLOOD_ARP (timer ticks) */
+    uint64_t timeout_ms, duration_ms;
+    uint64_t start, end, next_report;        /* FLOOD_RUN; end is NEVER for a flood without end */
+    uint64_t report_every, hz;               /* timer ticks */
+    uint64_t sent;                           /* datagrams put on the tx ring */
+    uint32_t udp_sum;                        /* the UDP checksum's sum, but for the sequence number */
+    bool built[NETFRONT_TX_BUFFERS];         /* the buffer holds a datagram: only its numbers change */
+} flood;
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
@@ -221,6 +247,26 @@ static void learn_peer(const uint8_t *mac) {
     ping.start = timer_now();
 }
 
+/* The flood's target answered our ARP request or asked for us: now we know its MAC (datagrams
+ * built for an older one are built again), and the flood starts. */
+static void flood_learn(const uint8_t *mac) {
+    if (!equal(flood.mac, mac, ETH_ALEN)) {
+        copy(flood.mac, mac, ETH_ALEN);
+        for (unsigned i = 0; i < NETFRONT_TX_BUFFERS; i++) flood.built[i] = false;
+    }
+    if (flood_state != FLOOD_ARP) return;
+    char ip[16], m[18];
+    format_ip(ip, sizeof ip, flood.peer);
+    format_mac(m, sizeof m, mac);
+    printk("minios: flood %s is at %s\n", ip, m);
+    flood_state = FLOOD_RUN;
+    flood.start = timer_now();
+    flood.end = flood.duration_ms == 0 ? NEVER : flood.start + timer_ms(flood.duration_ms);
+    flood.next_report = flood.start + flood.report_every;
+    flood.sent = 0;
+    netfront_tx_own(FLOOD_RESERVE);
+}
+
 static void on_arp(const uint8_t *f, size_t len) {
     const uint8_t *a = f + ETH_HLEN;
     if (len < ETH_HLEN + ARP_LEN || get16(a + ARP_HTYPE) != ARP_HTYPE_ETHERNET || get16(a + ARP_PTYPE) != ETHERTYPE_IPV4 ||
@@ -235,6 +281,7 @@ static void on_arp(const uint8_t *f, size_t len) {
         return;
     }
     if (ping_state != PING_OFF && spa == ping.peer) learn_peer(a + ARP_SHA);
+    if (flood_state != FLOOD_OFF && spa == flood.peer) flood_learn(a + ARP_SHA);
     if (op == ARP_REQUEST) {
         send_arp(ARP_REPLY, a + ARP_SHA, a + ARP_SHA, spa); /* the frame stays put: `out` is built apart */
         counts.arp++;
@@ -359,6 +406,7 @@ static void ping_done(void) {
 
 /* The ping's work due at `now`; returns its next deadline. */
 static uint64_t ping_step(uint64_t now) {
+    if (ping_state == PING_OFF || ping_state == PING_DONE) return NEVER;
     char ip[16];
     format_ip(ip, sizeof ip, ping.peer);
     if (ping_state == PING_ARP) {
@@ -416,6 +464,108 @@ static void ping_start(const struct options *o) {
     ping_state = PING_ARP;
 }
 
+/* The flood's datagram in tx buffer `f`, all but the IPv4 header (its id and checksum change),
+ * the sequence number and the UDP checksum. Payload byte i (from 4 on) is i & 0xff. */
+static void flood_build(uint8_t *f) {
+    copy(f + ETH_DST, flood.mac, ETH_ALEN);
+    copy(f + ETH_SRC, my_mac, ETH_ALEN);
+    put16(f + ETH_TYPE, ETHERTYPE_IPV4);
+    uint8_t *u = f + ETH_HLEN + IP_HLEN; /* the IPv4 header is written for every datagram */
+    put16(u + UDP_SPORT, FLOOD_SPORT);
+    put16(u + UDP_DPORT, flood.port);
+    put16(u + UDP_LEN, UDP_HLEN + flood.size);
+    put16(u + UDP_CSUM, 0);
+    put32(u + UDP_HLEN, 0);
+    for (uint32_t i = FLOOD_SEQ_LEN; i < flood.size; i++) u[UDP_HLEN + i] = (uint8_t)i;
+}
+
+/* Fill every free flood buffer with the next datagram, then publish them all at once. */
+static void flood_fill(void) {
+    size_t len = ETH_HLEN + IP_HLEN + UDP_HLEN + flood.size;
+    bool queued = false;
+    for (unsigned id = FLOOD_RESERVE; id < NETFRONT_TX_BUFFERS; id++) {
+        uint8_t *f = netfront_tx_buffer(id);
+        if (f == NULL) continue;
+        if (!flood.built[id]) flood_build(f), flood.built[id] = true;
+        uint8_t *u = ip_header(f + ETH_HLEN, flood.peer, IP_PROTO_UDP, UDP_HLEN + flood.size);
+        uint32_t seq = (uint32_t)flood.sent;
+        put32(u + UDP_HLEN, seq);
+        uint16_t sum = checksum(flood.udp_sum + (seq >> 16) + (seq & 0xffff));
+        put16(u + UDP_CSUM, sum == 0 ? 0xffff : sum);
+        if (netfront_tx_queue(id, len) < 0) break;
+        flood.sent++;
+        queued = true;
+    }
+    if (queued) netfront_tx_push();
+}
+
+/* The flood ends (its duration passed, the domain shuts down, the interface went away, or its
+ * target never answered ARP): the totals, and the buffers go back to netfront_send. */
+static void flood_done(uint64_t now) {
+    uint64_t ms = flood_state == FLOOD_RUN ? (now - flood.start) * 1000 / flood.hz : 0;
+    uint64_t sent = flood_state == FLOOD_RUN ? flood.sent : 0;
+    printk("minios: flood done %lu datagrams %lu bytes in %lu ms\n", (unsigned long)sent, (unsigned long)(sent * flood.size),
+           (unsigned long)ms);
+    flood_state = FLOOD_DONE;
+    netfront_tx_own(NETFRONT_TX_BUFFERS);
+}
+
+/* The flood's work due at `now`; returns its next deadline. */
+static uint64_t flood_step(uint64_t now) {
+    if (flood_state == FLOOD_ARP) {
+        if (now >= flood.arp_until) {
+            char ip[16];
+            format_ip(ip, sizeof ip, flood.peer);
+            printk("minios: flood %s unreachable: no ARP reply in %lu ms\n", ip, (unsigned long)flood.timeout_ms);
+            flood_done(now);
+            return NEVER;
+        }
+        if (now >= flood.arp_next) {
+            send_arp(ARP_REQUEST, BROADCAST, (const uint8_t[ETH_ALEN]){0}, flood.peer);
+            flood.arp_next = now + flood.arp_retry;
+        }
+        return flood.arp_next < flood.arp_until ? flood.arp_next : flood.arp_until;
+    }
+    if (flood_state != FLOOD_RUN) return NEVER;
+    if (now >= flood.end) {
+        flood_done(now);
+        return NEVER;
+    }
+    if (now >= flood.next_report) {
+        printk("minios: flood %lu datagrams %lu bytes\n", (unsigned long)flood.sent, (unsigned long)(flood.sent * flood.size));
+        /* The next one on the schedule; any missed while minios was held up are skipped. */
+        flood.next_report = flood.start + ((now - flood.start) / flood.report_every + 1) * flood.report_every;
+    }
+    flood_fill();
+    return flood.next_report < flood.end ? flood.next_report : flood.end;
+}
+
+static void flood_start(const struct options *o) {
+    flood.peer = o->flood;
+    flood.port = o->flood_port;
+    flood.size = o->size;
+    flood.timeout_ms = o->timeout_ms;
+    flood.duration_ms = o->duration_ms;
+    flood.hz = timer_ms(1000);
+    flood.report_every = timer_ms(FLOOD_REPORT_MS);
+    flood.arp_retry = timer_ms(ARP_RETRY_MS);
+    flood.arp_next = timer_now();
+    flood.arp_until = flood.arp_next + timer_ms(o->timeout_ms);
+    /* The pseudo-header, the UDP header (checksum 0) and the payload after the sequence number:
+     * they stay the same for every datagram. */
+    uint32_t len = UDP_HLEN + flood.size;
+    uint8_t h[UDP_HLEN];
+    put16(h + UDP_SPORT, FLOOD_SPORT);
+    put16(h + UDP_DPORT, flood.port);
+    put16(h + UDP_LEN, len);
+    put16(h + UDP_CSUM, 0);
+    uint32_t sum = sum16(h, UDP_HLEN, udp_pseudo(my_ip, flood.peer, len));
+    for (uint32_t i = FLOOD_SEQ_LEN; i < flood.size; i += 2)
+        sum += (uint32_t)(uint8_t)i << 8 | (i + 1 < flood.size ? (uint8_t)(i + 1) : 0);
+    flood.udp_sum = sum;
+    flood_state = FLOOD_ARP;
+}
+
 static void fail(const char *fmt, ...) {
     char why[224];
     va_list ap;
@@ -427,6 +577,7 @@ static void fail(const char *fmt, ...) {
 
 void net_report(void) {
     if (!up) return;
+    if (flood_state == FLOOD_ARP || flood_state == FLOOD_RUN) flood_done(timer_now());
     const struct netfront_stats *s = netfront_stats();
     printk("minios: net stats: received %lu, answered %lu (arp %lu, icmp %lu, udp %lu), dropped %lu, sent %lu, "
            "not sent %lu, errors rx %lu tx %lu, bad responses %lu\n",
@@ -453,17 +604,22 @@ void net_run(const struct boot_info *b, const struct options *o) {
     format_mac(mac, sizeof mac, my_mac);
     printk("minios: net up %s mac %s\n", ip, mac);
     if (o->ping != 0) ping_start(o);
+    if (o->flood != 0) flood_start(o);
 
     for (;;) {
         events_take(info.port); /* before looking: an event after the look ends the sleep */
         bool bad = netfront_stats()->bad > 0;
         if (netfront_poll(on_frame) < 0) break;
         if (!bad && netfront_stats()->bad > 0) printk("minios: net: the backend broke the protocol: %s\n", netfront_error());
-        timer_arm(ping_step(timer_now()));
+        uint64_t now = timer_now(), next = ping_step(now), f = flood_step(now);
+        /* With the flood's buffers all in flight this sleeps until the port fires: their
+         * responses (or a frame, or a deadline) wake it, never a spin. */
+        timer_arm(f < next ? f : next);
         sched_wait();
     }
     /* The interface is gone: nothing to serve, but shutdown requests still come (the wake hook). */
     printk("minios: net down: %s\n", netfront_error());
+    if (flood_state == FLOOD_ARP || flood_state == FLOOD_RUN) flood_done(timer_now());
     timer_arm(NEVER);
     for (;;) {
         events_take(info.port);

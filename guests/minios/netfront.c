@@ -47,6 +47,8 @@ static uint8_t tx_pages[NETFRONT_TX_PAGES][PAGE_SIZE] __attribute__((aligned(PAG
 #define U32(p, off) (*(volatile uint32_t *)((p) + (off)))
 
 static uint32_t tx_req_prod_pvt, tx_rsp_cons, rx_req_prod_pvt, rx_rsp_cons;
+static uint32_t tx_published; /* req_prod as last published: requests from there on are queued */
+static unsigned tx_shared = NETFRONT_TX_BUFFERS; /* netfront_send's buffers: 0..tx_shared-1 */
 static bool tx_busy[NETFRONT_TX_BUFFERS]; /* on the ring, not answered yet */
 static bool rx_busy[NETFRONT_RX_BUFFERS];
 static uint32_t port;
@@ -112,7 +114,7 @@ int netfront_connect(uint64_t ms, struct netfront_info *info) {
     for (unsigned i = 0; i < PAGE_SIZE; i++) tx_ring[i] = rx_ring[i] = 0;
     HDR32(tx_ring, SRING_REQ_EVENT) = HDR32(tx_ring, SRING_RSP_EVENT) = 1;
     HDR32(rx_ring, SRING_REQ_EVENT) = HDR32(rx_ring, SRING_RSP_EVENT) = 1;
-    tx_req_prod_pvt = tx_rsp_cons = rx_req_prod_pvt = rx_rsp_cons = 0;
+    tx_req_prod_pvt = tx_rsp_cons = rx_req_prod_pvt = rx_rsp_cons = tx_published = 0;
     wmb();
     if ((rc = gnttab_grant(NETFRONT_GREF_TX_RING, dev.backend_id, tx_ring, false)) != 0) return fail("grant the tx ring: %ld", rc);
     if ((rc = gnttab_grant(NETFRONT_GREF_RX_RING, dev.backend_id, rx_ring, false)) != 0) return fail("grant the rx ring: %ld", rc);
@@ -235,30 +237,63 @@ int netfront_poll(void (*deliver)(const uint8_t *frame, size_t len)) {
     return -1;
 }
 
-int netfront_send(const uint8_t *frame, size_t len) {
-    if (!connected) return -1;
-    if (len < ETH_HLEN || len > NETFRONT_MAX_FRAME) return fail("a frame of %lu bytes", (unsigned long)len);
-    take_tx();
-    uint16_t id = 0;
-    while (id < NETFRONT_TX_BUFFERS && tx_busy[id]) id++;
-    if (id == NETFRONT_TX_BUFFERS || tx_req_prod_pvt - tx_rsp_cons >= NETIF_RING_SLOTS) {
-        stats.tx_full++;
-        return -1;
-    }
-    uint16_t offset = (uint16_t)(id % NETFRONT_TX_PER_PAGE * TX_BUFFER_SIZE);
-    uint8_t *buf = tx_pages[id / NETFRONT_TX_PER_PAGE] + offset;
-    for (size_t i = 0; i < len; i++) buf[i] = frame[i];
+/* Put tx buffer `id` (its frame already in place) on the ring, unpublished: push_tx publishes. */
+static void queue_tx(uint16_t id, size_t len) {
     volatile uint8_t *s = TX_SLOT(tx_req_prod_pvt);
     U32(s, NETIF_TX_REQ_GREF) = NETFRONT_GREF_TX(id / NETFRONT_TX_PER_PAGE);
-    U16(s, NETIF_TX_REQ_OFFSET) = offset;
+    U16(s, NETIF_TX_REQ_OFFSET) = (uint16_t)(id % NETFRONT_TX_PER_PAGE * TX_BUFFER_SIZE);
     U16(s, NETIF_TX_REQ_FLAGS) = 0; /* the whole frame in this slot; checksums are filled in */
     U16(s, NETIF_TX_REQ_ID) = id;
     U16(s, NETIF_TX_REQ_SIZE) = (uint16_t)len;
     tx_busy[id] = true;
     tx_req_prod_pvt++;
+    stats.tx++;
+}
+
+static void push_tx(void) {
+    if (tx_req_prod_pvt == tx_published) return;
     publish(tx_ring, tx_req_prod_pvt);
+    tx_published = tx_req_prod_pvt;
     /* Always notify: a spare event costs the backend one look; a missing one loses the frame. */
     events_send(port);
-    stats.tx++;
+}
+
+static uint8_t *tx_buffer(uint16_t id) { return tx_pages[id / NETFRONT_TX_PER_PAGE] + id % NETFRONT_TX_PER_PAGE * TX_BUFFER_SIZE; }
+
+int netfront_send(const uint8_t *frame, size_t len) {
+    if (!connected) return -1;
+    if (len < ETH_HLEN || len > NETFRONT_MAX_FRAME) return fail("a frame of %lu bytes", (unsigned long)len);
+    take_tx();
+    uint16_t id = 0;
+    while (id < tx_shared && tx_busy[id]) id++;
+    if (id == tx_shared) {
+        stats.tx_full++;
+        return -1;
+    }
+    uint8_t *buf = tx_buffer(id);
+    for (size_t i = 0; i < len; i++) buf[i] = frame[i];
+    queue_tx(id, len);
+    push_tx();
     return 0;
+}
+
+void netfront_tx_own(unsigned first) {
+    if (first == 0) first = 1; /* netfront_send keeps one buffer at least */
+    tx_shared = first < NETFRONT_TX_BUFFERS ? first : NETFRONT_TX_BUFFERS;
+}
+
+uint8_t *netfront_tx_buffer(unsigned id) {
+    if (!connected || id < tx_shared || id >= NETFRONT_TX_BUFFERS || tx_busy[id]) return NULL;
+    return tx_buffer((uint16_t)id);
+}
+
+int netfront_tx_queue(unsigned id, size_t len) {
+    if (netfront_tx_buffer(id) == NULL) return -1;
+    if (len < ETH_HLEN || len > NETFRONT_MAX_FRAME) return fail("a frame of %lu bytes", (unsigned long)len);
+    queue_tx((uint16_t)id, len);
+    return 0;
+}
+
+void netfront_tx_push(void) {
+    if (connected) push_tx();
 }

@@ -62,10 +62,26 @@ int netfront_connect(uint64_t timeout_ms, struct netfront_info *info);
  * or -1 with netfront_error() if the backend went away (closed, or its nodes were removed). */
 int netfront_poll(void (*deliver)(const uint8_t *frame, size_t len));
 
-/* Copies a frame (14..NETFRONT_MAX_FRAME bytes) into a free tx buffer, puts it on the ring and
- * notifies the backend. Returns 0, or -1 if the frame was not sent (no free buffer: counted in
- * tx_full; a bad length). Never waits. */
+/* Copies a frame (14..NETFRONT_MAX_FRAME bytes) into a free tx buffer of its own (see
+ * netfront_tx_own), puts it on the ring and notifies the backend. Returns 0, or -1 if the frame
+ * was not sent (no free buffer: counted in tx_full; a bad length). Never waits. */
 int netfront_send(const uint8_t *frame, size_t len);
+
+/* Hands tx buffers first..NETFRONT_TX_BUFFERS-1 to the caller, who builds frames in place in
+ * them (a buffer keeps its bytes between two sends, so only what changes need be written);
+ * netfront_send keeps to buffers 0..first-1 (at least one). netfront_tx_own(NETFRONT_TX_BUFFERS)
+ * gives them all back. */
+void netfront_tx_own(unsigned first);
+
+/* The bytes of owned tx buffer `id` (NETFRONT_MAX_FRAME of them), or NULL if it is in flight
+ * (or not owned). netfront_poll frees buffers whose responses came. */
+uint8_t *netfront_tx_buffer(unsigned id);
+
+/* Puts owned buffer `id`, holding a frame of `len` bytes, on the tx ring, unpublished; returns
+ * 0, or -1 if it is in flight or the length is bad. netfront_tx_push publishes what was queued
+ * and notifies the backend once. */
+int netfront_tx_queue(unsigned id, size_t len);
+void netfront_tx_push(void);
 
 const struct netfront_stats *netfront_stats(void);
 

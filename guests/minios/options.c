@@ -8,6 +8,10 @@
 #define MAX_ROUNDS 1000000
 #define DEFAULT_COUNT 4
 #define DEFAULT_INTERVAL_MS 200
+/* The flood's payload: 18 bytes make the smallest Ethernet frame (60), 1472 the largest (1514). */
+#define MIN_SIZE 18
+#define MAX_SIZE 1472
+#define DEFAULT_SIZE MAX_SIZE
 
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
@@ -160,6 +164,33 @@ static int word(const char *w, const char *end, struct options *o, const char **
         o->interval_ms = (uint64_t)n;
         return 0;
     }
+    if (key_is(w, end, "flood", &v)) {
+        const char *colon = v;
+        while (colon < end && *colon != ':') colon++;
+        if (colon == end || !parse_ip(v, colon, &o->flood) || o->flood == 0 || !parse_number(colon + 1, end, false, 65535, &n) ||
+            n == 0) {
+            *why = "flood must be <a.b.c.d>:<port>, port 1..65535";
+            return -1;
+        }
+        o->flood_port = (uint16_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "size", &v)) {
+        if (!parse_number(v, end, false, MAX_SIZE, &n) || n < MIN_SIZE) {
+            *why = "size must be a number of bytes, 18..1472";
+            return -1;
+        }
+        o->size = (uint32_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "duration", &v)) {
+        if (!parse_number(v, end, false, 86400000, &n)) {
+            *why = "duration must be a number of milliseconds, 0..86400000 (0: for ever)";
+            return -1;
+        }
+        o->duration_ms = (uint64_t)n;
+        return 0;
+    }
     if (key_is(w, end, "name", &v)) {
         size_t len = (size_t)(end - v);
         if (len == 0 || len >= OPTION_NAME_MAX) {
@@ -177,7 +208,8 @@ int options_parse(const char *cmdline, struct options *o, const char **why) {
     *o = (struct options){
         .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
         .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
-        .ip = 0, .ping = 0, .count = DEFAULT_COUNT, .interval_ms = DEFAULT_INTERVAL_MS, .name = "",
+        .ip = 0, .ping = 0, .count = DEFAULT_COUNT, .interval_ms = DEFAULT_INTERVAL_MS,
+        .flood = 0, .flood_port = 0, .size = DEFAULT_SIZE, .duration_ms = 0, .name = "",
     };
     const char *p = cmdline;
     for (;;) {
@@ -197,6 +229,10 @@ int options_parse(const char *cmdline, struct options *o, const char **why) {
     }
     if (o->mode == MODE_NET && o->ping == o->ip) {
         *why = "ping= must be another address than ip=";
+        return -1;
+    }
+    if (o->mode == MODE_NET && o->flood == o->ip) {
+        *why = "flood= must be another address than ip=";
         return -1;
     }
     return 0;

@@ -25,6 +25,10 @@ struct options {
     uint32_t ping;       /* net: the address to ping; 0: none */
     uint32_t count;      /* net: echo requests to send */
     uint64_t interval_ms; /* net: between two echo requests */
+    uint32_t flood;      /* net: the address to flood with UDP datagrams; 0: none */
+    uint16_t flood_port; /* net: their destination port */
+    uint32_t size;       /* net: their payload bytes */
+    uint64_t duration_ms; /* net: how long the flood lasts; 0: for ever */
     char name[OPTION_NAME_MAX]; /* shown in the banner; empty if not given */
 };
 
