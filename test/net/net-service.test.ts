@@ -108,6 +108,34 @@ describe("the network service", () => {
     expect((await host.xm("destroy", "svcb")).code).toBe(0);
   });
 
+  it("a vif's rate=10Mb/s holds what the guest sends to 10 Mb/s within 10% over 5 s", async () => {
+    await create("svcs", "ip=10.0.0.5");
+    const file = join(dir, "svcr.cfg");
+    writeFileSync(file, [
+      "name = 'svcr'", "builder = 'linux'", `kernel = '${MINIOS}'`, "memory = 16",
+      "vif = [ 'bridge=br0,rate=10Mb/s@20ms' ]", "extra = 'mode=net name=svcr ip=10.0.0.4 flood=10.0.0.5:9 duration=12000'", "",
+    ].join("\n"));
+    const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", file]);
+    consoles.push(c);
+    await c.waitFor(/minios: flood 10\.0\.0\.5 is at /);
+    const id = listRows((await host.xm("list")).stdout).find((r) => r[0] === "svcr")?.[1];
+    const sent = async (): Promise<number> => {
+      const ports = JSON.parse((await host.domus("net", "ports", "--json")).stdout) as { name: string; rxBytes: number }[];
+      return ports.find((p) => p.name === `vif${id}.0`)?.rxBytes ?? NaN;
+    };
+    await new Promise((r) => setTimeout(r, 1000)); // past the first window's burst
+    const t0 = performance.now();
+    const b0 = await sent();
+    await new Promise((r) => setTimeout(r, 5000));
+    const b1 = await sent();
+    const seconds = (performance.now() - t0) / 1000;
+    const mbps = ((b1 - b0) * 8) / seconds / 1e6;
+    expect(mbps).toBeGreaterThan(9);
+    expect(mbps).toBeLessThan(11);
+    expect((await host.xm("destroy", "svcr")).code).toBe(0);
+    expect((await host.xm("destroy", "svcs")).code).toBe(0);
+  });
+
   it("kill -9 of the service under a ping stream: it comes back and the pings resume within 2 s", async () => {
     const interval = 20;
     const b = await create("svcc", `ip=10.0.0.3 ping=10.0.0.1 count=400 interval=${interval}`);
