@@ -25,6 +25,8 @@ export interface DeviceRef {
 /** A device as the driver keeps it: its virtio model (HVM) and whatever serves its rings (PV). */
 export interface OpenDevice {
   readonly virtio: VirtioBackend | undefined;
+  /** Served with no frontend at all (an HVM guest's console screen): Connected at once. */
+  readonly standalone?: boolean;
   /** Requests from the frontend's rings; undefined until the rings are bound. */
   serveRing?: (frame: RingRequestsFrame) => void;
 }
@@ -146,17 +148,17 @@ export class XenbusBackend<D extends OpenDevice> {
     let entry: Entry<D> | undefined;
     try {
       const dev = await this.driver.open(ref, node, (k, v) => xs.write(`${be}/${k}`, v), virtio === "1");
-      entry = { ref, dev, frontend: dev.virtio === undefined ? frontend : undefined, bound: false };
+      const alone = dev.virtio !== undefined || dev.standalone === true;
+      entry = { ref, dev, frontend: alone ? undefined : frontend, bound: false };
       // In the table before attaching: the kernel pushes unanswered requests at once.
       this.devices.set(key, entry);
       if (dev.virtio !== undefined) {
         const v = dev.virtio;
         const slot = await this.kernel.attach({ domid, devid, deviceId: v.deviceId, features: v.features, config: v.config() });
         await xs.write(`${be}/slot`, String(slot));
-        if (Number(state) !== XenbusState.Connected) await xs.write(`${be}/state`, String(XenbusState.Connected));
-      } else if (Number(state) < XenbusState.InitWait) {
-        await xs.write(`${be}/state`, String(XenbusState.InitWait));
       }
+      const next = alone ? XenbusState.Connected : XenbusState.InitWait;
+      if (Number(state) < next) await xs.write(`${be}/state`, String(next));
       if (entry.frontend !== undefined) await this.store.watch(`${entry.frontend}/state`, `fe:${key}`);
     } catch (e) {
       this.devices.delete(key);

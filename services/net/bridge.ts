@@ -102,7 +102,7 @@ function isLinkLocal(frame: Uint8Array): boolean {
   return frame[0] === 0x01 && frame[1] === 0x80 && frame[2] === 0xc2 && frame[3] === 0 && frame[4] === 0 && (frame[5] & 0xf0) === 0;
 }
 
-export function validFrameLength(frame: Uint8Array): boolean {
+function validFrameLength(frame: Uint8Array): boolean {
   if (frame.length < ETH_HEADER) return false;
   const tagged = ((frame[12] << 8) | frame[13]) === ETHERTYPE_VLAN;
   return frame.length <= ETH_MAX_FRAME + (tagged ? VLAN_TAG : 0);

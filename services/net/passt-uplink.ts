@@ -1,21 +1,24 @@
 // A bridge's way to the host: Debian's passt (user-mode networking, no root) connected as QEMU
 // connects to it, a stream socket with QEMU's framing, plugged into the bridge as port "uplink".
 // passt answers the guests' ARP and DHCP itself and turns their TCP, UDP and ICMP echo into
-// ordinary sockets of the host; TCP and UDP to the gateway address reach the host's 127.0.0.1.
+// ordinary sockets of the host. TCP and UDP to the gateway address reach the host's 127.0.0.1;
+// an ICMP echo goes to the address it names, so it is answered only if that address is one of the
+// host's own (and net.ipv4.ping_group_range lets passt's group use ping sockets).
 //
 // Nothing may leave the host: passt's options below confine it to the loopback interface.
+//
+// passt serves one guest: it has one DHCP lease, and sends to the guest address and MAC it saw
+// last. Several guests on an uplinked bridge each need their own address, and while more than
+// one talks through passt at once, its answers may reach the wrong one.
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Bridge } from "./bridge.js";
-import { attachStream, type StreamPort, type StreamPortOptions } from "./stream-socket.js";
+import { attachStream, checkSocketPath, type StreamPort, type StreamPortOptions } from "./stream-socket.js";
 
 export const UPLINK_PORT = "uplink";
-
-/** sun_path holds 108 bytes with the terminating NUL. */
-const MAX_SOCKET_PATH = 107;
 
 /** The guests' network, as QEMU's user-mode networking numbers it. */
 export const DEFAULT_GUEST_ADDRESS = "10.0.2.15";
@@ -78,19 +81,20 @@ export function passtArguments(socket: string, log: string, o: PasstUplinkOption
 export class PasstUplink {
   private constructor(
     readonly port: StreamPort,
-    readonly pid: number,
+    private readonly child: ChildProcess,
     /** Why passt ended (exit status and its last messages); settles when it has. */
     readonly exited: Promise<string>,
     private readonly socketPath: string,
   ) {}
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   static async start(bridge: Bridge, opts: PasstUplinkOptions): Promise<PasstUplink> {
     const socketPath = join(opts.runDir, "passt.sock");
     const logPath = join(opts.runDir, "passt.log");
-    // passt does not notice a path cut short to fit sun_path, and would wait on another one.
-    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-      throw new Error(`the uplink's socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter run directory`);
-    }
+    checkSocketPath(socketPath);
     await mkdir(opts.runDir, { recursive: true, mode: 0o700 });
     await rm(socketPath, { force: true });
     await rm(logPath, { force: true });
@@ -111,20 +115,41 @@ export class PasstUplink {
       child.kill("SIGKILL");
       throw e;
     }
-    const port = attachStream(bridge, UPLINK_PORT, socket, opts);
-    return new PasstUplink(port, child.pid ?? -1, exited, socketPath);
+    const gateway = ipv4Bytes(opts.gateway ?? DEFAULT_GATEWAY);
+    const port = attachStream(bridge, UPLINK_PORT, socket, { ...opts, accept: (frame) => !foreignArpReply(frame, gateway) });
+    return new PasstUplink(port, child, exited, socketPath);
   }
 
   /** Disconnects from the bridge; passt then exits by itself (--one-off), or is killed. */
   async stop(): Promise<void> {
     this.port.close();
-    const gone = await Promise.race([this.exited.then(() => true), sleep(2000).then(() => false)]);
-    if (!gone) {
-      process.kill(this.pid, "SIGKILL");
-      await this.exited;
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    this.child.kill("SIGKILL");
+    await this.exited;
     await rm(this.socketPath, { force: true });
   }
+}
+
+/**
+ * Whether a frame from passt is an ARP reply for an address other than the gateway. passt is made
+ * for a single guest and answers ARP for every address but that guest's; on a bridge those answers
+ * would draw the other guests' traffic to each other into passt, which cannot deliver it. The
+ * bridge sees only passt's answers for the gateway, the one address it stands for.
+ */
+export function foreignArpReply(frame: Uint8Array, gateway: readonly number[]): boolean {
+  const arpReply = frame.length >= 42 && frame[12] === 0x08 && frame[13] === 0x06 && frame[20] === 0 && frame[21] === 2;
+  return arpReply && gateway.some((b, i) => frame[28 + i] !== b);
+}
+
+function ipv4Bytes(text: string): number[] {
+  const bytes = text.split(".").map(Number);
+  if (bytes.length !== 4 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) {
+    throw new Error(`the uplink's gateway ${text} is not an IPv4 address`);
+  }
+  return bytes;
 }
 
 /** Connects once passt listens; fails with passt's own words if it exits or takes too long. */
@@ -137,8 +162,10 @@ async function connectWhenReady(
     if (why !== undefined) throw new Error(`the network uplink could not start: ${why}`);
     const socket = await tryConnect(path);
     if (socket !== undefined) return socket;
-    if (Date.now() > deadline) throw new Error(`passt did not listen on ${path} within ${timeoutMs} ms${await words()}`);
-    await sleep(20);
+    if (Date.now() > deadline) {
+      throw new Error(`the network uplink could not start: passt did not listen on ${path} within ${timeoutMs} ms${await words()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -150,15 +177,14 @@ function tryConnect(path: string): Promise<Socket | undefined> {
   });
 }
 
-/** What passt last logged, and the start of what it said on stderr (an error, then usage). */
+/**
+ * What passt last logged; or, if it ended before opening its log, the start of what it said on
+ * stderr (an error, then usage). A running passt also prints its settings there.
+ */
 async function lastWords(logPath: string, stderr: string): Promise<string> {
   // Without a syslog daemon, passt says so after every message it printed before its log file.
   const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !/^Failed to send \d+ bytes to syslog$/.test(l));
-  const log = await readFile(logPath, "utf8").catch(() => "");
-  const words = [...lines(stderr).slice(0, 3), ...lines(log).slice(-5)];
+  const log = lines(await readFile(logPath, "utf8").catch(() => ""));
+  const words = log.length > 0 ? log.slice(-5) : lines(stderr).slice(0, 3);
   return words.length === 0 ? "" : `: ${words.join(" / ")}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

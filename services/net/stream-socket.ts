@@ -3,8 +3,9 @@
 // connected socket, and a listener that makes a port of every client of a Unix socket.
 
 import { mkdir, rm } from "node:fs/promises";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import { listening } from "../../tools/lib/frame-server.js";
 import type { Bridge, BridgeLink } from "./bridge.js";
 import { newCounters, type Port } from "./port.js";
 
@@ -122,7 +123,7 @@ export class StreamPort implements Port {
 
   deliver(frame: Uint8Array): void {
     // Dropping when the peer does not keep up bounds memory, as a full tx queue does in Linux.
-    if (this.closed || this.socket.writableLength + HEADER + frame.length > this.maxQueueBytes) {
+    if (!this.socket.writable || this.socket.writableLength + HEADER + frame.length > this.maxQueueBytes) {
       this.counters.txDropped++;
       return;
     }
@@ -139,7 +140,6 @@ export class StreamPort implements Port {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.why !== undefined) return;
     let frames: Uint8Array[];
     try {
       frames = this.decoder.push(chunk);
@@ -155,8 +155,13 @@ export class StreamPort implements Port {
   }
 }
 
+export interface AttachOptions extends StreamPortOptions {
+  /** Frames from the peer that the bridge should see; the others count as rxDropped. */
+  readonly accept?: (frame: Uint8Array) => boolean;
+}
+
 /** Makes a port of a connected socket on a bridge; it leaves the bridge when the socket closes. */
-export function attachStream(bridge: Bridge, name: string, socket: Socket, opts: StreamPortOptions = {}): StreamPort {
+export function attachStream(bridge: Bridge, name: string, socket: Socket, opts: AttachOptions = {}): StreamPort {
   const port = new StreamPort(name, socket, opts);
   let link: BridgeLink;
   try {
@@ -165,7 +170,11 @@ export function attachStream(bridge: Bridge, name: string, socket: Socket, opts:
     socket.destroy();
     throw e;
   }
-  port.onFrame((frame) => link.input(frame));
+  const accept = opts.accept;
+  port.onFrame(accept === undefined ? (frame) => link.input(frame) : (frame) => {
+    if (accept(frame)) link.input(frame);
+    else port.counters.rxDropped++;
+  });
   port.onClose(() => link.detach());
   return port;
 }
@@ -175,13 +184,17 @@ export interface StreamListenerOptions extends StreamPortOptions {
   readonly log?: (msg: string) => void;
 }
 
-/** Is a process serving this socket path? */
-function serving(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once("connect", () => { s.destroy(); resolve(true); });
-    s.once("error", () => resolve(false));
-  });
+/** sun_path holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * Refuses a Unix socket path too long for sun_path: Node (and passt) would quietly use the path
+ * cut short, and clients would find nothing at the one they were given.
+ */
+export function checkSocketPath(path: string): void {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new Error(`the socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter DOMUS_HOME or run directory`);
+  }
 }
 
 /**
@@ -189,27 +202,34 @@ function serving(path: string): Promise<boolean> {
  * bridge, each as a port sock<n>: `qemu -netdev stream,addr.type=unix,addr.path=...`.
  */
 export class StreamListener {
-  private readonly sockets = new Set<Socket>();
+  private readonly ports = new Set<StreamPort>();
   private next = 0;
 
   private constructor(private readonly server: Server, readonly path: string) {}
 
   static async listen(bridge: Bridge, path: string, opts: StreamListenerOptions = {}): Promise<StreamListener> {
     const log = opts.log ?? (() => {});
+    checkSocketPath(path);
     // Whoever can connect is on the bridge's segment: keep a new run directory to its owner.
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    if (await serving(path)) throw new Error(`another process is already serving ${path}`);
+    if (await listening(path)) throw new Error(`another process is already serving ${path}`);
     // A socket file left by a process that died.
     await rm(path, { force: true });
     const server = createServer();
     const listener = new StreamListener(server, path);
     server.on("connection", (socket) => {
       const name = `sock${listener.next++}`;
-      listener.sockets.add(socket);
-      const port = attachStream(bridge, name, socket, opts);
+      let port: StreamPort;
+      try {
+        port = attachStream(bridge, name, socket, opts);
+      } catch (e) {
+        log(`refused a client of ${bridge.name}: ${(e as Error).message}`);
+        return;
+      }
+      listener.ports.add(port);
       log(`${name} connected to ${bridge.name}`);
       port.onClose((why) => {
-        listener.sockets.delete(socket);
+        listener.ports.delete(port);
         log(why === undefined ? `${name} left ${bridge.name}` : `${name} dropped from ${bridge.name}: ${why.message}`);
       });
     });
@@ -221,8 +241,11 @@ export class StreamListener {
   }
 
   /** Stops accepting, disconnects every client (they leave the bridge) and removes the socket. */
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  async close(): Promise<void> {
+    const left = [...this.ports].map((p) => new Promise<void>((resolve) => {
+      p.onClose(() => resolve());
+      p.close();
+    }));
+    await Promise.all([...left, new Promise((resolve) => this.server.close(resolve))]);
   }
 }

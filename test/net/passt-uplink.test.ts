@@ -91,7 +91,7 @@ describe("passt uplink", () => {
 
   it("gives a guest DHCP and answers its ping to the gateway, and lets nothing out", async () => {
     const { bridge, socket, uplink } = await bridgeWithUplink("xenbr1", inNamespace());
-    const before = await txPackets(uplink.pid, "v0");
+    const before = await txPackets(uplink.pid!, "v0");
     expect(before).toBeGreaterThan(0);
 
     const guest = startClient(socket, GUEST_MAC, ["dhcp", "ping=gw", "noreply=10.0.2.3", "noreply=198.51.100.7"]);
@@ -106,7 +106,7 @@ describe("passt uplink", () => {
     // An address on v0's link and one behind its default route: ICMP, UDP and TCP to them got
     // no answer, and nothing went out through v0.
     expect(lines.filter((l) => l.step === "noreply")).toHaveLength(2);
-    expect(await txPackets(uplink.pid, "v0")).toBe(before);
+    expect(await txPackets(uplink.pid!, "v0")).toBe(before);
 
     const counters = bridge.port("uplink")!.counters;
     expect(counters.txPackets).toBeGreaterThanOrEqual(2 + 1 + 1 + 3 * 2); // DHCP, ARP, echo, probes
@@ -128,6 +128,19 @@ describe("passt uplink", () => {
     const lines = await startClient(socket, GUEST_MAC, ["dhcp", `tcp=gw:${port}:hello through passt`]).done;
     expect(stepOf(lines, "tcp").echo).toBe("hello through passt");
     expect(peers).toEqual(["127.0.0.1"]);
+  });
+
+  it("does not answer ARP for the other guests on the bridge", async () => {
+    const { bridge, socket } = await bridgeWithUplink("xenbr5");
+    const b = startClient(socket, "00:16:3e:00:00:0b", ["ip=10.0.2.21", "serve=1"]);
+    await b.connected;
+    for (const deadline = Date.now() + 5000; bridge.show().interfaces.length < 2 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const lines = await startClient(socket, GUEST_MAC, ["ip=10.0.2.20", "ping=10.0.2.21", `arp=${DEFAULT_GATEWAY}`]).done;
+    await b.done;
+    expect(stepOf(lines, "ping").mac).toBe("00:16:3e:00:00:0b");
+    expect(stepOf(lines, "arp").mac).toBe("9a:55:9a:55:9a:55");
   });
 
   it("leaves the bridge when stopped, and passt exits", async () => {

@@ -10,8 +10,10 @@ and exits with status 1.
 
     ip=A.B.C.D        use this address
     dhcp              DISCOVER, OFFER, REQUEST, ACK: take the offered address, remember the router
+    arp=A.B.C.D|gw    ask who has the address; report the first answer
     ping=A.B.C.D|gw   ARP for the address, send an ICMP echo, wait for the matching reply
-    noreply=A.B.C.D   send an ICMP echo and a UDP datagram and a TCP SYN there: expect no answer
+    noreply=A.B.C.D   send an ICMP echo, a UDP datagram and a TCP SYN there through the router
+                      (to its MAC, as routed packets go): expect no answer
     tcp=gw:PORT:TEXT  open a TCP connection, send TEXT, expect it back (an echo service)
     serve=N           answer ARP for our address and N ICMP echo requests, then report them
 """
@@ -142,7 +144,7 @@ def ping(nic, ip):
 
 
 def noreply(nic, ip):
-    mac = nic.resolve(ip)
+    mac = nic.resolve(nic.router)
     base = Ether(src=nic.mac, dst=mac) / IP(src=nic.ip, dst=ip)
     nic.send(base / ICMP(type=8, id=4242, seq=1) / b"leak?")
     nic.send(base / UDP(sport=40000, dport=9) / b"leak?")
@@ -225,6 +227,8 @@ def main():
                 nic.ip, result = arg, {"address": arg}
             elif name == "dhcp":
                 result = dhcp(nic)
+            elif name == "arp":
+                result = {"mac": nic.resolve(nic.target(arg))}
             elif name == "ping":
                 result = ping(nic, nic.target(arg))
             elif name == "noreply":

@@ -18,7 +18,7 @@ export interface Peer {
 export type RequestHandler = (request: Obj, peer: Peer) => Promise<unknown>;
 
 /** Is anything listening on this socket path? */
-function listening(path: string): Promise<boolean> {
+export function listening(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once("connect", () => { s.destroy(); resolve(true); });

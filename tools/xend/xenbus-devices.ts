@@ -20,6 +20,8 @@ export interface DeviceNodes {
   readonly label: string;
   readonly backend: readonly (readonly [string, string])[];
   readonly frontend: readonly (readonly [string, string])[];
+  /** Backend nodes the guest must not read (a VNC password): Domain-0's alone. */
+  readonly secret?: readonly (readonly [string, string])[];
 }
 
 /** Write one device's nodes in one transaction (retried on conflict). */
@@ -46,6 +48,10 @@ async function writeNodes(client: XsClient, domid: number, cls: DeviceClass, d: 
       await client.setPerms(be, [`n${BACKEND_DOMID}`, `r${domid}`], tx);
       for (const [k, v] of [["frontend", fe], ["frontend-id", String(domid)], ["online", "1"], ...common, ...d.backend]) {
         await client.write(`${be}/${k}`, v, tx);
+      }
+      for (const [k, v] of d.secret ?? []) {
+        await client.write(`${be}/${k}`, v, tx);
+        await client.setPerms(`${be}/${k}`, [`n${BACKEND_DOMID}`], tx);
       }
       await client.write(fe, "", tx);
       await client.setPerms(fe, [`n${domid}`, `r${BACKEND_DOMID}`], tx);

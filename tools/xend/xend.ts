@@ -25,6 +25,7 @@ import { storeSocketOf, StoreUnavailable } from "./store-session.js";
 import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
 import { forgetDomainDevices } from "./xenbus-devices.js";
 import { listVifs, plugVifs, unplugVif, withMac } from "./vif.js";
+import { plugScreens } from "./vfb.js";
 import { parseVifEntry, type VifSpec } from "../config/vif.js";
 import { MAX_VIFS } from "../config/domain.js";
 import { diskFromParts, type DiskSpec } from "../config/disk.js";
@@ -288,6 +289,7 @@ export class Xend {
       const hvm = config.config.builder === "hvm";
       await plugDisks(storeSocketOf(this.paths.home), domid, config.config.disk, hvm);
       await plugVifs(storeSocketOf(this.paths.home), domid, config.config.vif.map(withMac), hvm);
+      await plugScreens(storeSocketOf(this.paths.home), domid, config.config.vfb, this.settings, hvm);
     } catch (e) {
       await kernel.destroy(domid);
       this.records.delete(domid);
