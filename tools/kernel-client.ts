@@ -135,6 +135,13 @@ export class KernelClient {
     return bytes(obj(r, "console.read reply"), "data", "console.read reply");
   }
 
+  /** The last 64 KiB the domain's console printed, leaving what counts as shown alone. */
+  async consoleTail(domid: number): Promise<Uint8Array> {
+    const r = await this.call({ op: "console.tail", domid });
+    if (r instanceof Uint8Array) return r;
+    throw new ProtocolViolation("console.tail reply must be bytes");
+  }
+
   /** Ask for events; they arrive at the listeners given to onEvent. */
   async subscribe(events: readonly EventKind[]): Promise<void> {
     await this.call({ op: "subscribe", events });

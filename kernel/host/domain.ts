@@ -73,6 +73,11 @@ export class Domain {
     return unseen;
   }
 
+  /** What the console showed last (up to 64 KiB), leaving what counts as shown alone. */
+  consoleTailBytes(): Uint8Array {
+    return this.consoleTail;
+  }
+
   /** An attached console has shown everything recorded so far. */
   consoleShown(): void {
     this.consoleUnseen = 0;

@@ -127,6 +127,7 @@ export class KernelServer {
       case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
       case "domain.rename": return hv.rename(req.domid, req.name).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
+      case "console.tail": return hv.get(req.domid).consoleTailBytes();
       case "console.read": {
         // Reading attaches this connection's console: what it is sent from now on counts as shown.
         const d = hv.get(req.domid);

@@ -103,7 +103,8 @@ export function checkRequest(m: unknown): RequestFrame {
     case "domain.destroy":
     case "domain.pause":
     case "domain.unpause":
-    case "console.read": return { id, op, domid: int(m, "domid", 1, MAX_DOMID) };
+    case "console.read":
+    case "console.tail": return { id, op, domid: int(m, "domid", 1, MAX_DOMID) };
     case "domain.shutdown": {
       const reason = m.reason;
       if (reason !== "poweroff" && reason !== "reboot") throw new ProtocolError(`reason must be "poweroff" or "reboot"`);

@@ -59,6 +59,8 @@ export type Request =
   | { readonly op: "domain.rename"; readonly domid: number; readonly name: string }
   | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }
   | { readonly op: "console.read"; readonly domid: number }
+  /** The last 64 KiB of the console, without attaching (for a screen that draws the console). */
+  | { readonly op: "console.tail"; readonly domid: number }
   | { readonly op: "subscribe"; readonly events: readonly EventKind[] }
   | BackendRequest;
 
