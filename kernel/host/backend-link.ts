@@ -6,7 +6,8 @@
 
 import type { Socket } from "node:net";
 import { encodeRawFrame } from "../public/frames.js";
-import type { VirtioDoneFrame, VirtioRequestFrame } from "../public/protocol.js";
+import { writeBatched } from "./socket-batch.js";
+import { MAX_BULK_FRAME_BYTES, type VirtioDoneFrame, type VirtioRequestFrame } from "../public/protocol.js";
 import type { VirtioAnswer, VirtioBackend, VirtioRequest } from "./virtio-backend.js";
 
 /** One connection that said backend.hello. */
@@ -48,8 +49,14 @@ export class RemoteDevice implements VirtioBackend {
   }
 }
 
+/** Room for a request's msgpack header in its frame. */
+const MAX_HEADER_BYTES = 4096;
+
 export class BackendLinks {
   private nextTag = 1;
+
+  constructor(private readonly log: (msg: string) => void) {}
+
   private readonly outstanding = new Map<number, Outstanding>();
 
   /** Names a device across backend restarts. */
@@ -58,6 +65,12 @@ export class BackendLinks {
   }
 
   forward(device: RemoteDevice, request: VirtioRequest): Promise<VirtioAnswer> {
+    // A chain too big for one frame would never reach the backend (and would end its connection
+    // each time it was sent again): it is answered empty here, which the driver sees as a failure.
+    if (request.readable.length + request.writableBytes > MAX_BULK_FRAME_BYTES - MAX_HEADER_BYTES) {
+      this.log(`domain ${device.domid} device ${device.devid}: a request of ${request.readable.length + request.writableBytes} bytes is larger than a backend takes; refused`);
+      return Promise.resolve({ written: 0, data: new Uint8Array(0) });
+    }
     return new Promise((resolve) => {
       const tag = this.nextTag++;
       this.outstanding.set(tag, { device, request, resolve });
@@ -96,10 +109,6 @@ export class BackendLinks {
     const head: Omit<VirtioRequestFrame, "raw"> = {
       event: "virtio.request", tag, domid: device.domid, devid: device.devid, queue: request.queue, writable: request.writableBytes,
     };
-    const [a, b] = encodeRawFrame(head, request.readable);
-    peer.socket.cork();
-    peer.socket.write(a);
-    peer.socket.write(b);
-    peer.socket.uncork();
+    writeBatched(peer.socket, ...encodeRawFrame(head, request.readable));
   }
 }

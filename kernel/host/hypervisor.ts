@@ -16,6 +16,7 @@ import { copyFromGrants, copyToGrants, grantedAddress, GrantError, type GrantSeg
 import { GuestMemoryError } from "./guest-memory.js";
 import { BACKEND_DOMID } from "../public/xen/xenbus.js";
 import { encodeFrame } from "../public/frames.js";
+import { writeBatched } from "./socket-batch.js";
 import {
   PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
 } from "../public/protocol.js";
@@ -41,7 +42,7 @@ export interface HypervisorOptions {
 
 function pushEvtchnEvent(peer: BackendPeer, domid: number, devid: number): void {
   const event: EvtchnEventFrame = { event: "evtchn.event", domid, devid };
-  peer.socket.write(encodeFrame(event));
+  writeBatched(peer.socket, encodeFrame(event));
 }
 
 /** Names a backend-served ring across backend restarts. */
@@ -52,7 +53,7 @@ function ringKey(peer: BackendPeer, domid: number, devid: number, index: number)
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
   private readonly sched = new CreditScheduler(() => this.domains.values());
-  private readonly links = new BackendLinks();
+  private readonly links = new BackendLinks((msg) => this.log(msg));
   private nextDomid = FIRST_DOMID;
   private wake: (() => void) | undefined;
   private stopped = false;

@@ -6,7 +6,7 @@
 // allocation.
 
 import { Packr } from "msgpackr";
-import { MAX_FRAME_BYTES } from "./protocol.js";
+import { MAX_BULK_FRAME_BYTES, MAX_FRAME_BYTES } from "./protocol.js";
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
 
@@ -39,7 +39,7 @@ export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxBytes = MAX_FRAME_BYTES) {}
+  constructor(private readonly maxBytes = MAX_FRAME_BYTES, private readonly maxBulkBytes = MAX_BULK_FRAME_BYTES) {}
 
   /** Add bytes; returns the messages completed by them. Throws FrameError on a bad frame. */
   push(chunk: Buffer): unknown[] {
@@ -51,7 +51,8 @@ export class FrameReader {
       const head = this.peek(4);
       const word = head.readUInt32LE(0);
       const len = word & ~RAW_FLAG;
-      if (len > this.maxBytes) throw new FrameError(`frame of ${len} bytes exceeds the ${this.maxBytes}-byte limit`);
+      const limit = (word & RAW_FLAG) === 0 ? this.maxBytes : this.maxBulkBytes;
+      if (len > limit) throw new FrameError(`frame of ${len} bytes exceeds the ${limit}-byte limit`);
       if (this.buffered < 4 + len) break;
       const frame = this.take(4 + len);
       out.push((word & RAW_FLAG) === 0 ? decode(frame.subarray(4)) : decodeWithRaw(frame.subarray(4)));

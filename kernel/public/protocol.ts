@@ -7,6 +7,11 @@
 
 export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Frames that carry bulk bytes (frames.ts) may be larger: a virtio-blk request may move
+ * seg_max x size_max bytes (254 MiB as Domus's disks advertise them) in one descriptor chain.
+ */
+export const MAX_BULK_FRAME_BYTES = 256 * 1024 * 1024;
 export const KERNEL_SOCKET = "run/kernel.sock"; // relative to DOMUS_HOME
 
 export type Builder = "hvm" | "linux";

@@ -15,11 +15,14 @@ const T_GET_ID = 8;
 const S_OK = 0;
 const S_IOERR = 1;
 const S_UNSUPP = 2;
+const F_SIZE_MAX = 1n;
 const F_SEG_MAX = 2n;
 const F_RO = 5n;
 const F_BLK_SIZE = 6n;
 const F_FLUSH = 9n;
 const SEG_MAX = 254;
+/** Largest segment: with SEG_MAX, a request moves at most 254 MiB, which one bulk frame carries. */
+const SIZE_MAX = 1024 * 1024;
 const ID_BYTES = 20;
 
 export class VirtioBlk implements VirtioBackend {
@@ -31,7 +34,7 @@ export class VirtioBlk implements VirtioBackend {
     private readonly serial: string,
     private readonly log: (msg: string) => void = () => {},
   ) {
-    this.features = (1n << F_SEG_MAX) | (1n << F_BLK_SIZE) | (1n << F_FLUSH) | (image.readOnly ? 1n << F_RO : 0n);
+    this.features = (1n << F_SIZE_MAX) | (1n << F_SEG_MAX) | (1n << F_BLK_SIZE) | (1n << F_FLUSH) | (image.readOnly ? 1n << F_RO : 0n);
   }
 
   close(): void {
@@ -41,7 +44,7 @@ export class VirtioBlk implements VirtioBackend {
   config(): Uint8Array {
     const c = new DataView(new ArrayBuffer(24));
     c.setBigUint64(0, BigInt(Math.floor(this.image.sizeBytes / SECTOR_BYTES)), true); // capacity
-    c.setUint32(8, 0, true); // size_max (not offered)
+    c.setUint32(8, SIZE_MAX, true);
     c.setUint32(12, SEG_MAX, true);
     c.setUint32(20, SECTOR_BYTES, true); // blk_size
     return new Uint8Array(c.buffer);
