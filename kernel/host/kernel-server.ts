@@ -8,6 +8,7 @@ import { encodeFrame, FrameReader, FrameError } from "../public/frames.js";
 import { PROTOCOL_VERSION, type EventFrame, type EventKind, type RequestFrame, type ReplyFrame } from "../public/protocol.js";
 import { checkRequest, checkRingRespond, checkVirtioDone, isBackendPost, ProtocolError } from "./protocol-check.js";
 import type { BackendPeer } from "./backend-link.js";
+import { writeBatched } from "./socket-batch.js";
 import { Hypervisor, HypervisorError } from "./hypervisor.js";
 import type { Domain } from "./domain.js";
 
@@ -69,7 +70,7 @@ export class KernelServer {
       }
       for (const m of messages) {
         if (isBackendPost(m)) this.backendPost(client, m);
-        else socket.write(encodeFrame(this.answer(client, m)));
+        else writeBatched(socket, encodeFrame(this.answer(client, m)));
       }
     });
     socket.on("error", () => {});

@@ -51,8 +51,8 @@ export class KernelPort {
     const conn = await FrameConnection.connect(join(home, KERNEL_SOCKET), {
       what: "the Domus kernel", remedy: "start the host with `domus up`",
     });
-    await conn.request({ op: "backend.hello", version: PROTOCOL_VERSION, instance });
     const port = new KernelPort(conn, instance);
+    // Handlers first: events may arrive in the same read as the reply to hello.
     conn.onEvent((m) => {
       const req = virtioRequest(m);
       const ring = req === undefined ? ringRequests(m) : undefined;
@@ -61,6 +61,7 @@ export class KernelPort {
       else if (m.event === "evtchn.event" && typeof m.domid === "number" && typeof m.devid === "number") port.evtchnHandler(m.domid, m.devid);
       else log(`ignoring a malformed message from the kernel: ${String(m.event ?? m.op)}`);
     });
+    await conn.request({ op: "backend.hello", version: PROTOCOL_VERSION, instance });
     return port;
   }
 

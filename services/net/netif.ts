@@ -89,6 +89,8 @@ export class NetifServer {
   private pendingTx: TxSlot[] = [];
   /** Receive buffers the guest offered: ring position, request id and page. */
   private readonly rxBuffers: { position: number; id: number; gref: number }[] = [];
+  /** Filled buffers not answered yet (answered together, see deliver). */
+  private readonly rxAnswers: { buffer: { position: number; id: number; gref: number }; packet: Uint8Array }[] = [];
 
   constructor(
     private readonly domid: number,
@@ -121,7 +123,10 @@ export class NetifServer {
     });
   }
 
-  /** A frame from the bridge for the guest: into the oldest offered page, or dropped. */
+  /**
+   * A frame from the bridge for the guest: into the oldest offered page, or dropped. The frames
+   * delivered in one turn of the event loop are answered together, in one ring.respond.
+   */
   deliver(packet: Uint8Array): void {
     const b = this.rxBuffers.shift();
     if (b === undefined || packet.length > PAGE) {
@@ -129,8 +134,23 @@ export class NetifServer {
       if (b !== undefined) this.rxBuffers.unshift(b);
       return;
     }
-    this.kernel.ringRespond(this.domid, this.devid, NETIF_RX_RING, [b.position], [{ ref: b.gref, offset: 0, len: packet.length }], packet, rxResponse(b.id, packet.length));
+    if (this.rxAnswers.length === 0) queueMicrotask(() => this.answerReceived());
+    this.rxAnswers.push({ buffer: b, packet });
     this.events.toGuest(packet, true);
+  }
+
+  private answerReceived(): void {
+    const answers = this.rxAnswers.splice(0);
+    const data = new Uint8Array(answers.reduce((n, a) => n + a.packet.length, 0));
+    const responses = new Uint8Array(answers.length * NETIF_RX_RESPONSE_SIZE);
+    let at = 0;
+    answers.forEach((a, i) => {
+      data.set(a.packet, at);
+      at += a.packet.length;
+      responses.set(rxResponse(a.buffer.id, a.packet.length), i * NETIF_RX_RESPONSE_SIZE);
+    });
+    this.kernel.ringRespond(this.domid, this.devid, NETIF_RX_RING, answers.map((a) => a.buffer.position),
+      answers.map((a) => ({ ref: a.buffer.gref, offset: 0, len: a.packet.length })), data, responses);
   }
 
   private async transmit(frame: RingRequestsFrame): Promise<void> {

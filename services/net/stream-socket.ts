@@ -6,6 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { listening } from "../../tools/lib/frame-server.js";
+import { writeBatched } from "../../kernel/host/socket-batch.js";
 import type { Bridge, BridgeLink } from "./bridge.js";
 import { newCounters, type Port } from "./port.js";
 
@@ -127,10 +128,7 @@ export class StreamPort implements Port {
       this.counters.txDropped++;
       return;
     }
-    this.socket.cork();
-    this.socket.write(streamFrameHeader(frame.length));
-    this.socket.write(frame);
-    this.socket.uncork();
+    writeBatched(this.socket, streamFrameHeader(frame.length), frame);
     this.counters.txPackets++;
     this.counters.txBytes += frame.length;
   }

@@ -5,6 +5,7 @@
 
 import { connect, type Socket } from "node:net";
 import { encodeFrame, encodeRawFrame, FrameReader, FrameError } from "../../kernel/public/frames.js";
+import { writeBatched } from "../../kernel/host/socket-batch.js";
 
 /** The server could not be reached: it is not running, or the socket is stale. */
 export class NotRunningError extends Error {
@@ -95,22 +96,17 @@ export class FrameConnection {
         reject(new RequestTimeout(`${this.what} did not answer "${message.op}" within ${timeoutMs} ms (${this.path})`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer, op: message.op });
-      this.socket.write(encodeFrame({ ...message, id }));
+      writeBatched(this.socket, encodeFrame({ ...message, id }));
     });
   }
 
-  /** Send a message that gets no reply, with bulk bytes after it when given (frames.ts). */
+  /**
+   * Send a message that gets no reply, with bulk bytes after it when given (frames.ts). Posts
+   * made in one turn of the event loop leave in one write: the socket stays corked until then.
+   */
   post(message: Record<string, unknown> & { op: string }, raw?: Uint8Array): void {
     if (this.closedError !== undefined) return;
-    if (raw === undefined) {
-      this.socket.write(encodeFrame(message));
-      return;
-    }
-    const [head, body] = encodeRawFrame(message, raw);
-    this.socket.cork();
-    this.socket.write(head);
-    this.socket.write(body);
-    this.socket.uncork();
+    writeBatched(this.socket, ...(raw === undefined ? [encodeFrame(message)] : encodeRawFrame(message, raw)));
   }
 
   /** Messages without an id (pushed events). Replaces any earlier handler. */

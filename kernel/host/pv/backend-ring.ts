@@ -10,6 +10,7 @@ import {
   SRING_HEADER_SIZE, SRING_PAGE_SIZE, SRING_REQ_EVENT, SRING_REQ_PROD, SRING_RSP_PROD,
 } from "../../public/xen/ring.js";
 import { encodeRawFrame } from "../../public/frames.js";
+import { writeBatched } from "../socket-batch.js";
 import type { RingRequestsFrame } from "../../public/protocol.js";
 import { BACKEND_DOMID } from "../../public/xen/xenbus.js";
 import { GrantError, segmentAddress, type GrantingDomain, type GrantSegment } from "./grant-table.js";
@@ -147,10 +148,6 @@ export class BackendRing {
     const head: Omit<RingRequestsFrame, "raw"> = {
       event: "ring.requests", domid: this.pv.domid, devid: this.devid, ring: this.index, positions,
     };
-    const [a, b] = encodeRawFrame(head, raw);
-    peer.socket.cork();
-    peer.socket.write(a);
-    peer.socket.write(b);
-    peer.socket.uncork();
+    writeBatched(peer.socket, ...encodeRawFrame(head, raw));
   }
 }
