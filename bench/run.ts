@@ -4,9 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { blkBench } from './blk.js';
 import { cpubench } from './cpubench.js';
 import { benchRuns, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
 import { idleDomains } from './idle-domains.js';
+import { netBench } from './net.js';
 import { storeBench } from './store.js';
 import { ubootBoot } from './uboot-boot.js';
 import { xmCreateBench } from './xm-create.js';
@@ -17,6 +19,8 @@ const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   store: storeBench,
   'xm-create': xmCreateBench,
   'idle-domains': idleDomains,
+  blk: blkBench,
+  net: netBench,
 };
 
 const START = '<!-- bench:results:start -->';

@@ -9,11 +9,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XsClient } from '../services/store/client.js';
 import { compare, median, ROOT, type Command, type Row, type Sample } from './harness.js';
+import { listening } from '../tools/lib/frame-server.js';
 
 const STORE_MAIN = join(ROOT, 'dist', 'services', 'store', 'main.js');
 /** Placeholders in a command's arguments, filled per run with a fresh directory. */
@@ -29,16 +29,6 @@ const CHILDREN = 20;
 
 const socketIn = (home: string): string => join(home, 'run', 'xenstored', 'socket');
 
-function canConnect(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 async function serve(command: Command, home: string): Promise<ChildProcess> {
   const socket = socketIn(home);
@@ -49,7 +39,7 @@ async function serve(command: Command, home: string): Promise<ChildProcess> {
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   for (let i = 0; i < 500; i++) {
     if (child.exitCode !== null) break;
-    if (await canConnect(socket)) return child;
+    if (await listening(socket)) return child;
     await new Promise((r) => setTimeout(r, 10));
   }
   child.kill('SIGKILL');

@@ -4,11 +4,11 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, closeSync, existsSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { Backoff } from "./backoff.js";
 import { SETTLE_MS, type ServiceDef } from "./services.js";
 import type { ServiceState, ServiceStatus, SupervisorStatus } from "./status-file.js";
+import { listening } from "../lib/frame-server.js";
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -42,13 +42,6 @@ export interface SupervisorOptions {
   readonly log: (msg: string) => void;
 }
 
-function canConnect(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once("connect", () => { s.destroy(); resolve(true); });
-    s.once("error", () => resolve(false));
-  });
-}
 
 export class Supervisor {
   private readonly services: Service[];
@@ -108,7 +101,7 @@ export class Supervisor {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!this.stopping && s.child === child && child.exitCode === null && child.signalCode === null) {
       const ready = s.def.readySocket !== undefined
-        ? await canConnect(s.def.readySocket)
+        ? await listening(s.def.readySocket)
         : Date.now() - (s.startedAt ?? 0) >= SETTLE_MS;
       if (s.child !== child || this.stopping) return;
       if (ready || Date.now() > deadline) {
