@@ -10,6 +10,7 @@
 #include "net.h"
 #include "options.h"
 #include "sched.h"
+#include "screen.h"
 #include "timer.h"
 #include "xenstore.h"
 
@@ -165,6 +166,9 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
     }
     case MODE_NET:
         net_run(&b, &o); /* returns only if it failed */
+        stop(SHUTDOWN_crash);
+    case MODE_SCREEN:
+        screen_run(&b, &o); /* returns only if it failed */
         stop(SHUTDOWN_crash);
     case MODE_FAULT:
         /* An illegal instruction, so tests can see the fatal-trap report and the crash. */

@@ -16,7 +16,7 @@
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
     [MODE_REBOOT] = "reboot", [MODE_SERVER] = "server", [MODE_CLIENT] = "client", [MODE_FAULT] = "fault",
-    [MODE_XENSTORE] = "xenstore", [MODE_DISK] = "disk", [MODE_NET] = "net",
+    [MODE_XENSTORE] = "xenstore", [MODE_DISK] = "disk", [MODE_NET] = "net", [MODE_SCREEN] = "screen",
 };
 #define NMODES (sizeof MODES / sizeof MODES[0])
 
@@ -80,7 +80,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
                 return 0;
             }
         }
-        *why = "mode must be idle, echo, exit, reboot, server, client, fault, xenstore, disk or net";
+        *why = "mode must be idle, echo, exit, reboot, server, client, fault, xenstore, disk, net or screen";
         return -1;
     }
     if (key_is(w, end, "tick", &v)) {
@@ -191,6 +191,19 @@ static int word(const char *w, const char *end, struct options *o, const char **
         o->duration_ms = (uint64_t)n;
         return 0;
     }
+    if (key_is(w, end, "fb", &v)) {
+        const char *x = v;
+        while (x < end && *x != 'x') x++;
+        int64_t h;
+        if (x == end || !parse_number(v, x, false, FB_MAX_WIDTH, &n) || n < FB_MIN_WIDTH ||
+            !parse_number(x + 1, end, false, FB_MAX_HEIGHT, &h) || h < FB_MIN_HEIGHT) {
+            *why = "fb must be <width>x<height>, 160x120 up to 1024x768";
+            return -1;
+        }
+        o->fb_width = (uint32_t)n;
+        o->fb_height = (uint32_t)h;
+        return 0;
+    }
     if (key_is(w, end, "name", &v)) {
         size_t len = (size_t)(end - v);
         if (len == 0 || len >= OPTION_NAME_MAX) {
@@ -209,7 +222,8 @@ int options_parse(const char *cmdline, struct options *o, const char **why) {
         .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
         .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
         .ip = 0, .ping = 0, .count = DEFAULT_COUNT, .interval_ms = DEFAULT_INTERVAL_MS,
-        .flood = 0, .flood_port = 0, .size = DEFAULT_SIZE, .duration_ms = 0, .name = "",
+        .flood = 0, .flood_port = 0, .size = DEFAULT_SIZE, .duration_ms = 0,
+        .fb_width = FB_DEFAULT_WIDTH, .fb_height = FB_DEFAULT_HEIGHT, .name = "",
     };
     const char *p = cmdline;
     for (;;) {

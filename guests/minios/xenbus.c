@@ -151,3 +151,18 @@ int xenbus_wait_backend(struct xenbus_dev *d, uint64_t want) {
                                xenbus_state_name(want));
     }
 }
+
+int xenbus_check_backend(struct xenbus_dev *d) {
+    if (!d->changed) return 0;
+    d->changed = false;
+    long s = xenbus_read_backend_state(d);
+    if (s > XenbusStateUnknown && s < XenbusStateClosing) return 0;
+    if (s < 0) {
+        char why[sizeof d->why];
+        format(why, sizeof why, "%s", d->why);
+        return xenbus_fail(d, "the backend went away (%s)", why);
+    }
+    if (s == XenbusStateUnknown) return xenbus_fail(d, "the backend went away (%s is gone)", d->backend_state);
+    xenbus_write_number(d, d->frontend, "state", XenbusStateClosed); /* best effort */
+    return xenbus_fail(d, "the backend is %s (%s = %ld)", xenbus_state_name((uint64_t)s), d->backend_state, s);
+}

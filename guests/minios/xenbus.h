@@ -1,6 +1,7 @@
-/* The frontend's side of Xen's xenbus protocol, shared by the split drivers (blkfront,
- * netfront): finding the device the toolstack gave us below device/<class>, reading and writing
- * the nodes of the two directories, and following the backend's state through a store watch. */
+/* The frontend's side of Xen's xenbus protocol, shared by the split drivers (blkfront, netfront,
+ * fbfront, kbdfront): finding the device the toolstack gave us below device/<class>, reading and
+ * writing the nodes of the two directories, and following the backend's state through a store
+ * watch. */
 #ifndef MINIOS_XENBUS_H
 #define MINIOS_XENBUS_H
 
@@ -49,5 +50,11 @@ long xenbus_backend_state(struct xenbus_dev *d);
 /* Waits until the backend's state is at least `want`; fails if it closes, or stays below
  * `want` for d->timeout. */
 int xenbus_wait_backend(struct xenbus_dev *d, uint64_t want);
+
+/* Once connected, after a watch event for the backend's state (d->changed, which it clears): is
+ * the backend still there? Closing or Closed is answered with our Closed (best effort); a backend
+ * whose nodes were removed (an unplug) is left alone. Other states (a backend setting itself up
+ * again) are waited out. Returns 0 while it is there, -1 with d->why once it has gone. */
+int xenbus_check_backend(struct xenbus_dev *d);
 
 #endif
