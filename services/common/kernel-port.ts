@@ -56,30 +56,33 @@ export class KernelPort {
     conn.onEvent((m) => {
       const req = virtioRequest(m);
       const ring = req === undefined ? ringRequests(m) : undefined;
-      if (req !== undefined) port.requestHandler(req);
-      else if (ring !== undefined) port.ringHandler(ring);
-      else if (m.event === "evtchn.event" && typeof m.domid === "number" && typeof m.devid === "number") port.evtchnHandler(m.domid, m.devid);
+      if (req !== undefined) for (const h of port.requestHandlers) h(req);
+      else if (ring !== undefined) for (const h of port.ringHandlers) h(ring);
+      else if (m.event === "evtchn.event" && typeof m.domid === "number" && typeof m.devid === "number") {
+        for (const h of port.evtchnHandlers) h(m.domid, m.devid);
+      }
       else log(`ignoring a malformed message from the kernel: ${String(m.event ?? m.op)}`);
     });
     await conn.request({ op: "backend.hello", version: PROTOCOL_VERSION, instance });
     return port;
   }
 
-  private requestHandler: (req: VirtioRequestFrame) => void = () => {};
-  private ringHandler: (req: RingRequestsFrame) => void = () => {};
-  private evtchnHandler: (domid: number, devid: number) => void = () => {};
+  // Several device classes may share one connection (vfb and vkbd): each handler takes its own.
+  private readonly requestHandlers: ((req: VirtioRequestFrame) => void)[] = [];
+  private readonly ringHandlers: ((req: RingRequestsFrame) => void)[] = [];
+  private readonly evtchnHandlers: ((domid: number, devid: number) => void)[] = [];
 
   onRequest(handler: (req: VirtioRequestFrame) => void): void {
-    this.requestHandler = handler;
+    this.requestHandlers.push(handler);
   }
 
   onRingRequests(handler: (req: RingRequestsFrame) => void): void {
-    this.ringHandler = handler;
+    this.ringHandlers.push(handler);
   }
 
   /** The frontend notified a channel bound with bindEvtchn. */
   onEvtchnEvent(handler: (domid: number, devid: number) => void): void {
-    this.evtchnHandler = handler;
+    this.evtchnHandlers.push(handler);
   }
 
   async bindEvtchn(domid: number, devid: number, port: number): Promise<void> {
