@@ -8,7 +8,8 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createServer, connect } from "node:net";
 import { crc32 } from "node:zlib";
 import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
@@ -35,6 +36,28 @@ function xmConsole(...args: string[]): GuestConsole {
 /** What mtools reads back from the image's FAT partition. */
 function mtype(image: string, name: string): Buffer {
   return execFileSync("mtype", ["-i", `${image}@@${PARTITION_OFFSET_BYTES}`, `::/${name}`], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => { s.destroy(); resolve(true); });
+      s.once("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
 beforeAll(async () => {
@@ -82,6 +105,20 @@ describe("disks of HVM domains through the block service", () => {
     const back = join(dir, "back.raw");
     execFileSync("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", qcow, back]);
     const copy = mtype(back, "copy.bin");
+    expect(Buffer.compare(copy, Buffer.from(payload))).toBe(0);
+  });
+
+  it("nbd: a disk served by Debian's nbdkit, through the block service's NBD client", async () => {
+    const disk = await makeFatDisk(dir, { "payload.bin": payload });
+    const port = await freePort();
+    const nbdkit = spawn("/usr/bin/nbdkit", ["-f", "--exit-with-parent", "-i", "127.0.0.1", "-p", String(port), "file", disk.path], { stdio: "ignore" });
+    try {
+      await waitForPort(port);
+      await exercise("nbd1", disk, `nbd:127.0.0.1:${port}`);
+    } finally {
+      nbdkit.kill();
+    }
+    const copy = mtype(disk.path, "copy.bin");
     expect(Buffer.compare(copy, Buffer.from(payload))).toBe(0);
   });
 
