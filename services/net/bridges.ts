@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { Bridge } from "./bridge.js";
 import { StreamListener } from "./stream-socket.js";
-import { PasstUplink } from "./passt-uplink.js";
+import { UplinkPort } from "./uplink-port.js";
 import type { BridgeTable } from "./netback.js";
 
 /** The manual's first bridge; there is always one. */
@@ -23,7 +23,7 @@ export function uplinkBridge(networkScript: string): string | undefined {
 export class Bridges implements BridgeTable {
   private readonly bridges = new Map<string, Promise<Bridge>>();
   private readonly listeners: StreamListener[] = [];
-  private readonly uplinks: PasstUplink[] = [];
+  private readonly uplinks: UplinkPort[] = [];
 
   constructor(private readonly runDir: string, private readonly uplinkOn: string | undefined, private readonly log: (msg: string) => void) {}
 
@@ -45,10 +45,10 @@ export class Bridges implements BridgeTable {
     const bridge = new Bridge(name);
     this.listeners.push(await StreamListener.listen(bridge, join(this.runDir, `${name}.sock`), { log: this.log }));
     if (name === this.uplinkOn) {
-      const uplink = await PasstUplink.start(bridge, { runDir: join(this.runDir, `${name}-uplink`) });
+      const uplink = new UplinkPort(bridge, join(this.runDir, `${name}-uplink`), this.log);
+      uplink.attach();
       this.uplinks.push(uplink);
-      void uplink.exited.then((why) => this.log(`${name}: uplink ended: ${why}`));
-      this.log(`${name}: uplink to the host through passt (pid ${uplink.pid})`);
+      this.log(`${name}: uplink to the host through passt, one per guest`);
     }
     this.log(`bridge ${name} up (${bridge.mac})`);
     return bridge;

@@ -8,8 +8,7 @@
 // Nothing may leave the host: passt's options below confine it to the loopback interface.
 //
 // passt serves one guest: it has one DHCP lease, and sends to the guest address and MAC it saw
-// last. Several guests on an uplinked bridge each need their own address, and while more than
-// one talks through passt at once, its answers may reach the wrong one.
+// last. So a bridge's uplink (uplink-port.ts) gives each guest a passt of its own.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, readFile, rm } from "node:fs/promises";

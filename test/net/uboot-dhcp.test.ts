@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
 import { TestHost, XM } from "../toolstack/host.js";
+import { startClient, stepOf } from "./stream-client.js";
 
 let host: TestHost;
 let dir: string;
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("an HVM guest's NIC through the bridge's passt uplink", () => {
-  it("U-Boot: dhcp gets 10.0.2.15 and ping reaches the gateway", async () => {
+  it("U-Boot: dhcp gets 10.0.2.15 and ping reaches the gateway; a second guest gets 10.0.2.16 from a passt of its own", async () => {
     const cfg = join(dir, "netboot.cfg");
     writeFileSync(cfg, `name = 'netboot'\nbuilder = 'hvm'\nmemory = 128\nbios = '${UBOOT_MMODE}'\nvif = [ 'mac=00:16:3e:00:00:01,bridge=br0' ]\n`);
     const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
@@ -37,6 +38,13 @@ describe("an HVM guest's NIC through the bridge's passt uplink", () => {
     expect(await c.run("ping 10.0.2.2", UBOOT_PROMPT, 30_000)).toContain("host 10.0.2.2 is alive");
     const list = await host.xm("network-list", "netboot");
     expect(list.stdout).toMatch(/^0 +0 +00:16:3e:00:00:01 +0 +4 +-1 +-1\/-1 +\/local\/domain\/0\/backend\/vif\/\d+\/0$/m);
+    // A second guest on the same bridge (a scapy peer on br0's socket) gets its own passt and
+    // the next address, and reaches the gateway too, while U-Boot keeps its own.
+    const peer = startClient(join(host.home, "run/net/br0.sock"), "00:16:3e:00:00:02", ["dhcp", "ping=gw"]);
+    const lines = await peer.done;
+    expect(stepOf(lines, "dhcp")).toMatchObject({ address: "10.0.2.16", router: "10.0.2.2" });
+    expect(stepOf(lines, "ping")).toMatchObject({ from: "10.0.2.2" });
+    expect(await c.run("ping 10.0.2.2", UBOOT_PROMPT, 30_000)).toContain("host 10.0.2.2 is alive");
     c.type("\x1d");
     await c.exitCode();
     expect((await host.xm("destroy", "netboot")).code).toBe(0);
