@@ -3,11 +3,10 @@
 // Serves the NICs the store lists under Domain-0's backend/vif, on the host's bridges; host
 // programs plug into a bridge at DIR/run/net/<bridge>.sock; DIR/run/net/control.sock answers
 // `domus brctl` and `domus net`. Talks to the kernel on DIR/run/kernel.sock and to the store on
-// DIR/run/xenstored/socket. Logs to stderr; SIGTERM or SIGINT stop it.
+// DIR/run/xenstored/socket.
 
-import { Command } from "commander";
 import { join } from "node:path";
-import { resolveHome, homePaths } from "../../tools/lib/home.js";
+import { homePaths } from "../../tools/lib/home.js";
 import { serveFrames } from "../../tools/lib/frame-server.js";
 import { storeSocketOf } from "../../tools/xend/store-session.js";
 import { readXendConfig } from "../../tools/xend/xend-config.js";
@@ -16,35 +15,18 @@ import { backendRoot } from "../../kernel/public/xen/xenbus.js";
 import { KernelPort } from "../common/kernel-port.js";
 import { StoreLink } from "../common/store-link.js";
 import { XenbusBackend } from "../common/xenbus-backend.js";
+import { serviceMain } from "../common/service-main.js";
 import { NetDriver, type Vif } from "./netback.js";
 import { Bridges, DEFAULT_BRIDGE, uplinkBridge } from "./bridges.js";
 import { NetControl } from "./control.js";
 
-function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} net: ${msg}\n`);
-}
-
-interface Options {
-  home?: string;
-  instance: string;
-}
-
-const program = new Command()
-  .name("domus-net")
-  .description("Domus network service: bridges and the virtual NICs of one host's domains")
-  .option("--home <dir>", "host state directory (default: $DOMUS_HOME, else ~/.domus)")
-  .option("--instance <name>", "the name devices' backend= refers to", "net")
-  .showHelpAfterError();
-
-async function main(): Promise<void> {
-  const opts = program.parse().opts<Options>();
-  const home = resolveHome(opts.home);
+serviceMain("net", "Domus network service: bridges and the virtual NICs of one host's domains", async ({ home, instance, log }) => {
   const settings = readXendConfig(homePaths(home).xendConfig, log);
   const bridges = new Bridges(join(home, NET_RUN_DIR), uplinkBridge(settings.networkScript), log);
   await bridges.get(DEFAULT_BRIDGE);
   const control = new NetControl(bridges);
   const server = await serveFrames(join(home, NET_CONTROL_SOCKET), (m) => control.handle(m), log);
-  const kernel = await KernelPort.connect(home, opts.instance, log);
+  const kernel = await KernelPort.connect(home, instance, log);
   let backend: XenbusBackend<Vif> | undefined;
   const store = new StoreLink(storeSocketOf(home), [[backendRoot("vif"), "vif"]], () => backend?.changed(), log);
   backend = new XenbusBackend(new NetDriver(kernel, bridges, log), "network interface", kernel, store, log);
@@ -54,27 +36,11 @@ async function main(): Promise<void> {
   });
   await store.start();
   backend.changed();
-  log(`serving network interfaces (pid ${process.pid})`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
+  return async () => {
     store.stop();
     server.close();
-    void (async () => {
-      await control.close();
-      await backend?.close();
-      await bridges.close();
-      process.exit(0);
-    })();
+    await control.close();
+    await backend?.close();
+    await bridges.close();
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-}
-
-main().catch((e: unknown) => {
-  log(e instanceof Error ? e.message : String(e));
-  process.exit(1);
 });

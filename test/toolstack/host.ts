@@ -43,13 +43,14 @@ export function run(file: string, args: readonly string[], env: NodeJS.ProcessEn
 export class TestHost {
   readonly home: string;
 
-  constructor() {
+  /** `extra`: more environment for every process of the host (e.g. DOMUS_VNC_BASE_PORT). */
+  constructor(private readonly extra: NodeJS.ProcessEnv = {}) {
     // Short path: Unix socket paths are limited to 107 bytes.
     this.home = mkdtempSync(join(tmpdir(), "domus-"));
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { DOMUS_HOME: this.home };
+    return { ...this.extra, DOMUS_HOME: this.home };
   }
 
   domus(...args: string[]): Promise<Run> {
