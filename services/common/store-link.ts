@@ -55,11 +55,18 @@ export class StoreLink {
       this.log("store connection lost; reconnecting");
       void this.start();
     });
-    for (const key of this.watches) {
-      const [path, token] = key.split("\0");
-      await client.watch(path, token);
-    }
+    // Usable before the watches are in: each fires once when registered, and its handler reads.
     this.client = client;
+    try {
+      for (const key of this.watches) {
+        const [path, token] = key.split("\0");
+        await client.watch(path, token);
+      }
+    } catch (e) {
+      this.client = undefined;
+      client.close();
+      throw e;
+    }
   }
 
   /** The current connection; throws while the store is away (callers retry on the next watch). */

@@ -33,6 +33,7 @@ export function serviceTable(root: string, paths: HomePaths): ServiceDef[] {
     { name: "store", entry: join(root, "dist/services/store/main.js"), readySocket: join(paths.run, "xenstored", "socket"), required: false },
     { name: "blk", entry: join(root, "dist/services/blk/main.js"), required: false },
     { name: "net", entry: join(root, "dist/services/net/main.js"), readySocket: join(paths.run, "net", "control.sock"), required: false },
+    { name: "vnc", entry: join(root, "dist/services/vnc/main.js"), required: false },
     { name: "xend", entry: join(root, "dist/tools/xend/main.js"), readySocket: paths.xendSocket, required: true },
   ];
 }

@@ -1,0 +1,93 @@
+// The screens of the host's domains, one per domain that has a vfb: what it shows (the guest's
+// PV framebuffer once its frontend connects; until then, and for an HVM guest always, its
+// console drawn as text), where it is served (a VNC display), and where keys typed on it go (the
+// guest's PV keyboard, or else its console).
+
+import type { Screen } from "./screen.js";
+import type { RfbInput } from "./rfb-server.js";
+import type { PvFramebuffer } from "./pv-framebuffer.js";
+import type { PvKeyboard } from "./pv-keyboard.js";
+import type { KeyEvent } from "./keyboard.js";
+
+/** Draws console output as text on a screen. */
+export interface ConsoleRenderer {
+  write(bytes: Uint8Array): void;
+}
+
+/** A screen put on the network: its VNC display, until closed. */
+export interface PublishedScreen {
+  readonly display: number;
+  readonly port: number;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export interface PublishOptions {
+  readonly name: string;
+  readonly listen: string;
+  /** A fixed display (vncdisplay=), or the lowest free one. */
+  readonly display?: number;
+  /** With a fixed display: take a free one if it is in use (vncunused=1). */
+  readonly unused: boolean;
+  readonly password?: string;
+  readonly input: RfbInput;
+}
+
+/** Turns a client's keysyms into the guest keyboard's key presses on its layout (keyboard.ts). */
+export interface KeyTranslator {
+  key(keysym: number, down: boolean): readonly KeyEvent[];
+}
+
+/** What main.ts wires in: display ports with RFB and WebSocket, the console's text renderer, layouts. */
+export interface ScreenServices {
+  publish(screen: Screen, opts: PublishOptions): Promise<PublishedScreen>;
+  consoleRenderer(screen: Screen): ConsoleRenderer;
+  /** Keys for a guest without a PV keyboard go to its console, as text. */
+  typeOnConsole(domid: number, bytes: Uint8Array): void;
+  /** A translator for a keymap of the manual's table (en-us, de, fr, …). */
+  keyboard(keymap: string): Promise<KeyTranslator>;
+}
+
+export class DomainScreen {
+  framebuffer: PvFramebuffer | undefined;
+  keyboard: PvKeyboard | undefined;
+  published: PublishedScreen | undefined;
+  private readonly consoleView: ConsoleRenderer;
+
+  constructor(readonly domid: number, readonly screen: Screen, private readonly translator: KeyTranslator, private readonly services: ScreenServices) {
+    this.consoleView = services.consoleRenderer(screen);
+  }
+
+  /** Console output: drawn while the guest's framebuffer is not connected. */
+  console(bytes: Uint8Array): void {
+    if (this.framebuffer === undefined) this.consoleView.write(bytes);
+  }
+
+  /** Where a VNC client's keys and pointer go. */
+  readonly input: RfbInput = {
+    key: (keysym, down) => {
+      if (this.keyboard !== undefined) {
+        for (const e of this.translator.key(keysym, down)) void this.keyboard.key(e.code, e.down);
+        return;
+      }
+      if (!down) return;
+      const text = keysymText(keysym);
+      if (text !== undefined) this.services.typeOnConsole(this.domid, text);
+    },
+    pointer: (x, y) => {
+      void this.keyboard?.position(x, y);
+    },
+  };
+}
+
+/** The bytes a console gets for a key: printable Latin-1, and Return, BackSpace, Tab, Escape. */
+export function keysymText(keysym: number): Uint8Array | undefined {
+  if (keysym >= 0x20 && keysym <= 0xff) return Uint8Array.of(keysym);
+  switch (keysym) {
+    case 0xff0d: return Uint8Array.of(0x0d); // Return
+    case 0xff08: return Uint8Array.of(0x7f); // BackSpace, as terminals send it
+    case 0xff09: return Uint8Array.of(0x09); // Tab
+    case 0xff1b: return Uint8Array.of(0x1b); // Escape
+    default: return undefined;
+  }
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// The framebuffer service process: `node dist/services/vnc/main.js [--home DIR] [--instance NAME]`.
+// Serves a VNC display (RFB, and WebSocket for noVNC, on one port) for every domain with a vfb
+// in the store; keys and pointer go to the guest's PV keyboard, or as text to its console. Talks
+// to the kernel on DIR/run/kernel.sock (as a backend, and as a client for console output) and to
+// the store on DIR/run/xenstored/socket.
+
+import { storeSocketOf } from "../../tools/xend/store-session.js";
+import { KernelClient } from "../../tools/kernel-client.js";
+import { backendRoot } from "../../kernel/public/xen/xenbus.js";
+import type { Keymap } from "../../tools/config/keymap.js";
+import { KernelPort } from "../common/kernel-port.js";
+import { StoreLink } from "../common/store-link.js";
+import { XenbusBackend } from "../common/xenbus-backend.js";
+import { serviceMain } from "../common/service-main.js";
+import { AuthLimiter } from "./auth-limiter.js";
+import { DisplayInUseError, DisplayPorts } from "./display-ports.js";
+import type { KeyTranslator, ScreenServices } from "./domain-screens.js";
+import { KeyboardTranslator } from "./keyboard.js";
+import { KeyLayout } from "./keymap.js";
+import { Keysyms } from "./keysyms.js";
+import { RfbServer } from "./rfb-server.js";
+import { TextScreen } from "./text-screen.js";
+import { VncListener } from "./websocket.js";
+import { VfbDriver, VkbdDriver, type ScreenTable, type VfbDevice, type VkbdDevice } from "./vfb-driver.js";
+
+serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and WebSocket", async ({ home, instance, log }) => {
+  const kernel = await KernelPort.connect(home, instance, log);
+  const consoles = await KernelClient.connect(home);
+  const screens: ScreenTable = new Map();
+  const keysyms = await Keysyms.load();
+  const layouts = new Map<string, Promise<KeyLayout>>();
+  const displays = new Map<string, DisplayPorts>();
+  const limiter = new AuthLimiter();
+
+  const services: ScreenServices = {
+    async publish(screen, o) {
+      let ports = displays.get(o.listen);
+      if (ports === undefined) displays.set(o.listen, (ports = new DisplayPorts({ listen: o.listen })));
+      let display;
+      try {
+        display = await ports.acquire(o.display);
+      } catch (e) {
+        if (!(e instanceof DisplayInUseError) || !o.unused) throw e;
+        display = await ports.acquire();
+      }
+      const rfb = new RfbServer({ screen, name: o.name, password: o.password, input: o.input, limiter, log });
+      new VncListener(rfb, { log }).listenOn(display.server);
+      const held = display;
+      return {
+        display: held.display, port: held.port, address: o.listen,
+        close: async () => {
+          rfb.close();
+          await held.release();
+        },
+      };
+    },
+    consoleRenderer: (screen) => new TextScreen(screen),
+    typeOnConsole: (domid, bytes) => void consoles.consoleWrite(domid, bytes).catch((e: Error) => log(`domain ${domid}: console: ${e.message}`)),
+    async keyboard(keymap): Promise<KeyTranslator> {
+      let layout = layouts.get(keymap);
+      if (layout === undefined) layouts.set(keymap, (layout = KeyLayout.load(keymap as Keymap, keysyms)));
+      return new KeyboardTranslator(await layout);
+    },
+  };
+  const guests = {
+    name: async (domid: number): Promise<string> => (await consoles.listDomains()).find((d) => d.domid === domid)?.name ?? `domain ${domid}`,
+    consoleTail: (domid: number): Promise<Uint8Array> => consoles.consoleTail(domid),
+  };
+
+  let vfb: XenbusBackend<VfbDevice> | undefined;
+  let vkbd: XenbusBackend<VkbdDevice> | undefined;
+  const store = new StoreLink(storeSocketOf(home), [[backendRoot("vfb"), "vfb"], [backendRoot("vkbd"), "vkbd"]], () => {
+    vfb?.changed();
+    vkbd?.changed();
+  }, log);
+  vfb = new XenbusBackend(new VfbDriver(kernel, screens, services, guests, log), "screen", kernel, store, log);
+  vkbd = new XenbusBackend(new VkbdDriver(kernel, screens, log), "keyboard", kernel, store, log);
+
+  // Console output, drawn on the screens that show the console (what they showed before a screen
+  // was made comes from the kernel's console tail, see VfbDriver).
+  consoles.onEvent((e) => {
+    if (e.event === "console") screens.get(e.domid)?.console(e.data);
+  });
+  await consoles.subscribe(["console"]);
+
+  kernel.onClose((why) => {
+    log(`${why.message}: stopping`);
+    process.exit(1);
+  });
+  await store.start();
+  vfb.changed();
+  vkbd.changed();
+  return async () => {
+    store.stop();
+    await vkbd?.close();
+    await vfb?.close();
+  };
+});

@@ -1,0 +1,135 @@
+// The framebuffer service's device drivers (Xen's vfb and vkbd backends, qemu-dm's xenfb in Xen)
+// under the generic xenbus backend. A vfb makes the domain's screen and serves it on a VNC
+// display (backend nodes `display`, `location` and `vnc-port` say where; a restarted service takes
+// the same display again); an HVM guest's (`console` = 1)
+// is standalone and shows the console; a PV guest's shows the console until its frontend
+// publishes the shared page, then the framebuffer, redrawn on the guest's update events. A vkbd
+// gives the screen's keys and pointer to the guest's PV keyboard.
+
+import type { DeviceDriver, DeviceRef, NodeReader, OpenDevice } from "../common/xenbus-backend.js";
+import type { KernelPort } from "../common/kernel-port.js";
+import { Screen } from "./screen.js";
+import { PvFramebuffer } from "./pv-framebuffer.js";
+import { PvKeyboard } from "./pv-keyboard.js";
+import { DomainScreen, type ScreenServices } from "./domain-screens.js";
+
+/** The text screen an HVM console (or a PV guest before its framebuffer) gets. */
+export const CONSOLE_WIDTH = 640;
+export const CONSOLE_HEIGHT = 400;
+/**
+ * vfb and vkbd are both device 0 in the store; the kernel names an event channel by the backend
+ * instance and a device number, so the keyboard's channel gets its own number.
+ */
+export const VKBD_CHANNEL_BASE = 1 << 20;
+
+export interface VfbDevice extends OpenDevice {
+  readonly domain: DomainScreen;
+}
+
+export interface VkbdDevice extends OpenDevice {
+  readonly domid: number;
+}
+
+/** The domains' screens, by domain id: the vfb driver makes them, the vkbd driver and the console feed find them. */
+export type ScreenTable = Map<number, DomainScreen>;
+
+function positiveInt(text: string | undefined, what: string): number {
+  const n = Number(text);
+  if (text === undefined || !Number.isInteger(n) || n < 0) throw new Error(`the frontend's ${what} is missing or not a number`);
+  return n;
+}
+
+export class VfbDriver implements DeviceDriver<VfbDevice> {
+  readonly cls = "vfb";
+
+  constructor(
+    private readonly kernel: KernelPort,
+    private readonly screens: ScreenTable,
+    private readonly services: ScreenServices,
+    private readonly guests: { name(domid: number): Promise<string>; consoleTail(domid: number): Promise<Uint8Array> },
+    private readonly log: (msg: string) => void,
+  ) {
+    kernel.onEvtchnEvent((domid, devid) => {
+      const domain = this.screens.get(domid);
+      if (devid !== 0 || domain?.framebuffer === undefined) return;
+      void this.redraw(domain);
+    });
+  }
+
+  async open(ref: DeviceRef, node: NodeReader, publish: (key: string, value: string) => Promise<void>): Promise<VfbDevice> {
+    const [type, listen, display, unused, keymap, password, consoleOnly, served] =
+      await Promise.all(["type", "vnclisten", "vncdisplay", "vncunused", "keymap", "vncpasswd", "console", "display"].map(node));
+    if (type !== "vnc") throw new Error(`a vfb of type ${type ?? "(none)"}: only type=vnc is served`);
+    const translator = await this.services.keyboard(keymap ?? "en-us");
+    const domain = new DomainScreen(ref.domid, new Screen(CONSOLE_WIDTH, CONSOLE_HEIGHT), translator, this.services);
+    const published = await this.services.publish(domain.screen, {
+      name: await this.guests.name(ref.domid), listen: listen ?? "127.0.0.1", unused: unused === "1" || served !== undefined,
+      // After a restart of this service, the display the screen had, so viewers find it again.
+      display: served !== undefined ? Number(served) : display === undefined ? undefined : Number(display), password, input: domain.input,
+    });
+    domain.published = published;
+    // What the console printed before the screen was made; from now on console events follow.
+    domain.console(await this.guests.consoleTail(ref.domid).catch(() => new Uint8Array(0)));
+    this.screens.set(ref.domid, domain);
+    await publish("display", String(published.display));
+    await publish("location", `${published.address}:${published.port}`);
+    await publish("vnc-port", String(published.port));
+    // Ask the frontend for update events, so the backend draws only what changed.
+    if (consoleOnly !== "1") await publish("request-update", "1");
+    this.log(`${ref.label}: VNC display :${published.display} on ${published.address}:${published.port}`);
+    return { domain, virtio: undefined, standalone: consoleOnly === "1" };
+  }
+
+  async connect(dev: VfbDevice, ref: DeviceRef, frontend: NodeReader): Promise<void> {
+    const pageRef = positiveInt(await frontend("page-ref"), "page-ref");
+    const port = positiveInt(await frontend("event-channel"), "event-channel");
+    const fb = await PvFramebuffer.open(this.kernel, ref.domid, pageRef);
+    dev.domain.screen.resize(fb.mode.width, fb.mode.height);
+    dev.domain.framebuffer = fb;
+    await fb.draw(dev.domain.screen, 0, fb.mode.height);
+    await this.kernel.bindEvtchn(ref.domid, 0, port);
+    this.log(`${ref.label}: framebuffer ${fb.mode.width}x${fb.mode.height} connected`);
+  }
+
+  private async redraw(domain: DomainScreen): Promise<void> {
+    try {
+      await domain.framebuffer?.update(domain.screen);
+      // Tell the frontend its events were taken (it waits for room in the out ring otherwise).
+      await this.kernel.notifyEvtchn(domain.domid, 0);
+    } catch (e) {
+      this.log(`domain ${domain.domid}: framebuffer: ${(e as Error).message}`);
+    }
+  }
+
+  async close(dev: VfbDevice, ref: DeviceRef, bound: boolean): Promise<void> {
+    if (this.screens.get(ref.domid) === dev.domain) this.screens.delete(ref.domid);
+    if (bound) await this.kernel.unbindEvtchn(ref.domid, 0).catch(() => {});
+    await dev.domain.published?.close();
+  }
+}
+
+export class VkbdDriver implements DeviceDriver<VkbdDevice> {
+  readonly cls = "vkbd";
+
+  constructor(private readonly kernel: KernelPort, private readonly screens: ScreenTable, private readonly log: (msg: string) => void) {}
+
+  async open(ref: DeviceRef, _node: NodeReader, publish: (key: string, value: string) => Promise<void>): Promise<VkbdDevice> {
+    await publish("feature-abs-pointer", "1");
+    return { domid: ref.domid, virtio: undefined };
+  }
+
+  async connect(dev: VkbdDevice, ref: DeviceRef, frontend: NodeReader): Promise<void> {
+    const pageRef = positiveInt(await frontend("page-ref"), "page-ref");
+    const port = positiveInt(await frontend("event-channel"), "event-channel");
+    const domain = this.screens.get(ref.domid);
+    if (domain === undefined) throw new Error("the domain has no screen (vfb) for its keyboard");
+    await this.kernel.bindEvtchn(ref.domid, VKBD_CHANNEL_BASE + ref.devid, port);
+    domain.keyboard = new PvKeyboard(this.kernel, ref.domid, VKBD_CHANNEL_BASE + ref.devid, pageRef, this.log);
+  }
+
+  async close(dev: VkbdDevice, ref: DeviceRef, bound: boolean): Promise<void> {
+    const domain = this.screens.get(dev.domid);
+    if (domain !== undefined) domain.keyboard = undefined;
+    if (bound) await this.kernel.unbindEvtchn(ref.domid, VKBD_CHANNEL_BASE + ref.devid).catch(() => {});
+  }
+}

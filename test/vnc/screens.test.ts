@@ -1,0 +1,207 @@
+// Domains' screens served by the framebuffer service under `domus up`: a minios PV framebuffer
+// seen by a VNC client pixel for pixel as minios draws it (the pattern guests/minios/README.md
+// defines), keys typed on the client reaching the guest's PV keyboard and its screen, a U-Boot
+// HVM domain's console as a text screen, the manual's display-port rules, and a kill -9 of the
+// service that viewers survive by reconnecting.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GuestConsole } from "../support/guest-console.js";
+import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
+import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
+import { TestRfbClient } from "./rfb-client.js";
+import { XsClient } from "../../services/store/client.js";
+import { storeSocketOf } from "../../tools/xend/store-session.js";
+import { PsfFont } from "../../services/vnc/psf-font.js";
+import { Screen } from "../../services/vnc/screen.js";
+import { TextScreen } from "../../services/vnc/text-screen.js";
+import { KernelClient } from "../../tools/kernel-client.js";
+
+const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+/** Displays of this host start here, away from the other tests' and the machine's 5900. */
+const BASE_PORT = 25900 + (process.pid % 50) * 20;
+/** The font minios's table was made from (guests/minios/gen-font.py). */
+const MINIOS_FONT = "/usr/share/consolefonts/Lat15-Fixed16.psf.gz";
+
+let host: TestHost;
+let dir: string;
+const consoles: GuestConsole[] = [];
+const clients: TestRfbClient[] = [];
+
+function config(name: string, lines: string[]): string {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, [`name = '${name}'`, ...lines, ""].join("\n"));
+  return file;
+}
+
+function minios(name: string, extra: string, vfb = "type=vnc"): string {
+  return config(name, ["builder = 'linux'", `kernel = '${MINIOS}'`, "memory = 32", `vfb = [ '${vfb}' ]`, `extra = 'mode=screen name=${name} ${extra}'`]);
+}
+
+async function domid(name: string): Promise<number> {
+  const id = listRows((await host.xm("list")).stdout).find((r) => r[0] === name)?.[1];
+  if (id === undefined) throw new Error(`no domain ${name}`);
+  return Number(id);
+}
+
+/** The VNC port the framebuffer service published for the domain (backend node vnc-port). */
+async function vncPort(name: string): Promise<number> {
+  const id = await domid(name);
+  const xs = await XsClient.connect(storeSocketOf(host.home));
+  try {
+    return await eventually(`${name}'s VNC port`, async () => Number(await xs.readIfExists(`/local/domain/0/backend/vfb/${id}/0/vnc-port`)), (p) => p > 0);
+  } finally {
+    xs.close();
+  }
+}
+
+async function client(port: number): Promise<TestRfbClient> {
+  const c = await TestRfbClient.connect(port);
+  clients.push(c);
+  await c.update(false);
+  return c;
+}
+
+/** minios's pattern (guests/minios/README.md, "The screen") for a w×h screen with these text rows. */
+function pattern(w: number, h: number, rows: Map<number, string>, font: PsfFont): Uint32Array {
+  const out = new Uint32Array(w * h);
+  const cols = Math.floor((w - 16) / 8);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let rgb = 0x203040;
+      if (x === 0 || y === 0 || x === w - 1 || y === h - 1) rgb = 0xffffff;
+      else if (y < 32) {
+        const i = Math.floor((8 * x) / w);
+        rgb = (i & 4 ? 0xff0000 : 0) | (i & 2 ? 0x00ff00 : 0) | (i & 1 ? 0x0000ff : 0);
+      } else if (x >= 8 && y >= 40) {
+        const col = Math.floor((x - 8) / 8);
+        const row = Math.floor((y - 40) / 16);
+        const text = rows.get(row);
+        if (col < cols && text !== undefined && col < text.length && font.pixel(font.glyphOf(text.charCodeAt(col)), (x - 8) % 8, (y - 40) % 16)) rgb = 0xffffff;
+      }
+      out[y * w + x] = rgb;
+    }
+  }
+  return out;
+}
+
+function differences(a: Uint32Array, b: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if ((a[i] & 0xffffff) !== (b[i] & 0xffffff)) n++;
+  return n;
+}
+
+beforeAll(async () => {
+  host = new TestHost({ DOMUS_VNC_BASE_PORT: String(BASE_PORT) });
+  dir = mkdtempSync(join(tmpdir(), "domus-vnc-"));
+  await host.up();
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const c of consoles) c.kill();
+  await host.down();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the framebuffer service", () => {
+  it("a VNC client sees minios's framebuffer pixel for pixel; keys typed reach its keyboard and screen", async () => {
+    const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", minios("scr1", "fb=640x480")]);
+    consoles.push(c);
+    await c.waitFor("minios: screen up 640x480");
+    const port = await vncPort("scr1");
+    expect(port).toBe(BASE_PORT);
+    const font = await PsfFont.load(MINIOS_FONT);
+    const viewer = await client(port);
+    expect([viewer.fb.width, viewer.fb.height]).toEqual([640, 480]);
+    const rows = new Map([[0, "Domus minios screen 640x480"], [1, "domain scr1"], [3, "> "]]);
+    await eventually("the pattern on the client", async () => {
+      await viewer.update(false);
+      return differences(viewer.fb.pixels, pattern(640, 480, rows, font));
+    }, (d) => d === 0);
+
+    for (const [keysym, ch] of [[0x68, "h"], [0x69, "i"]] as const) {
+      viewer.key(keysym, true);
+      viewer.key(keysym, false);
+      await c.waitFor(`minios: key ${ch === "h" ? 35 : 23} ${ch}`);
+    }
+    rows.set(3, "> hi");
+    await eventually("the typed keys on the client's screen", async () => {
+      await viewer.update(false);
+      return differences(viewer.fb.pixels, pattern(640, 480, rows, font));
+    }, (d) => d === 0);
+  });
+
+  it("a U-Boot HVM domain's console is a text screen; keys typed on it go to the console", async () => {
+    const cfg = config("uscr", ["builder = 'hvm'", "memory = 128", `bios = '${UBOOT_MMODE}'`, "vfb = [ 'type=vnc' ]"]);
+    const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
+    consoles.push(c);
+    await reachUbootPrompt(c);
+    const port = await vncPort("uscr");
+    expect(port).toBe(BASE_PORT + 1); // the lowest display free: scr1 has 0
+    const viewer = await client(port);
+    for (const ch of "echo typed-on-vnc") { viewer.key(ch.charCodeAt(0), true); viewer.key(ch.charCodeAt(0), false); }
+    viewer.key(0xff0d, true);
+    viewer.key(0xff0d, false);
+    await c.waitFor("typed-on-vnc\r\n");
+    await c.waitFor(UBOOT_PROMPT);
+    // The screen is the console drawn as text: the same bytes drawn here give the same pixels.
+    const kernel = await KernelClient.connect(host.home);
+    try {
+      await eventually("the console's text on the client", async () => {
+        await viewer.update(false);
+        const screen = new Screen(8, 8);
+        new TextScreen(screen).write(await kernel.consoleTail(await domid("uscr")));
+        return differences(viewer.fb.pixels, screen.pixels);
+      }, (d) => d === 0);
+    } finally {
+      kernel.close();
+    }
+  });
+
+  it("follows the manual's port rules: lowest free display, reuse after shutdown, a fixed display", async () => {
+    expect((await host.xm("destroy", "scr1")).code).toBe(0);
+    await eventually("display 0 free again", async () => {
+      const c = await TestRfbClient.connect(BASE_PORT).then((x) => { x.close(); return true; }, () => false);
+      return c;
+    }, (up) => !up);
+    const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", minios("scr2", "fb=320x240")]);
+    consoles.push(c);
+    await c.waitFor("minios: screen up 320x240");
+    expect(await vncPort("scr2")).toBe(BASE_PORT);
+    const fixed = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", minios("scr3", "fb=320x240", "type=vnc,vncdisplay=7")]);
+    consoles.push(fixed);
+    await fixed.waitFor("minios: screen up 320x240");
+    expect(await vncPort("scr3")).toBe(BASE_PORT + 7);
+    const taken = await host.xm("create", minios("scr4", "fb=320x240", "type=vnc,vncdisplay=7"));
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toMatch(/display 7/);
+  });
+
+  it("kill -9 of the service: it comes back, a viewer reconnects and sees the current screen", async () => {
+    const port = await vncPort("scr2");
+    const before = await client(port);
+    const pixels = before.fb.pixels.slice();
+    const pid = host.servicePid("vnc");
+    process.kill(pid, "SIGKILL");
+    await eventually("the framebuffer service restarted", async () => {
+      try {
+        return host.servicePid("vnc");
+      } catch {
+        return undefined; // between two lives
+      }
+    }, (p) => p !== undefined && p !== pid);
+    // A viewer reconnects (as viewers do) until the restarted service serves the guest's screen again.
+    const seen = await eventually("a viewer reconnected to the current screen", async () => {
+      const viewer = await TestRfbClient.connect(port).catch(() => undefined);
+      if (viewer === undefined) return undefined;
+      clients.push(viewer);
+      await viewer.update(false);
+      viewer.close();
+      return { size: [viewer.fb.width, viewer.fb.height], diff: viewer.fb.width === 320 ? differences(viewer.fb.pixels, pixels) : -1 };
+    }, (x) => x !== undefined && x.diff === 0);
+    expect(seen?.size).toEqual([320, 240]);
+  });
+});
