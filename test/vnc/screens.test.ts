@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
 import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
@@ -20,6 +22,7 @@ import { Screen } from "../../services/vnc/screen.js";
 import { TextScreen } from "../../services/vnc/text-screen.js";
 import { KernelClient } from "../../tools/kernel-client.js";
 
+const run = promisify(execFile);
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 /** Displays of this host start here, away from the other tests' and the machine's 5900. */
 const BASE_PORT = 25900 + (process.pid % 50) * 20;
@@ -107,7 +110,7 @@ afterAll(async () => {
 });
 
 describe("the framebuffer service", () => {
-  it("a VNC client sees minios's framebuffer pixel for pixel; keys typed reach its keyboard and screen", async () => {
+  it("a VNC client and vncsnapshot see minios's framebuffer as minios draws it; keys typed reach its keyboard and screen", async () => {
     const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", minios("scr1", "fb=640x480")]);
     consoles.push(c);
     await c.waitFor("minios: screen up 640x480");
@@ -121,6 +124,35 @@ describe("the framebuffer service", () => {
       await viewer.update(false);
       return differences(viewer.fb.pixels, pattern(640, 480, rows, font));
     }, (d) => d === 0);
+
+    // Debian's vncsnapshot sees it too. It writes only JPEG, so compare where JPEG is exact: in
+    // 16x16 blocks (its colour blocks) that the pattern fills with one colour (within rounding).
+    const jpeg = join(dir, "scr1.jpg");
+    await run("vncsnapshot", ["-quiet", "-quality", "100", "-nojpeg", `127.0.0.1::${port}`, jpeg], { timeout: 30_000 });
+    const ppm = (await run("djpeg", ["-nosmooth", "-pnm", jpeg], { encoding: "buffer", maxBuffer: 16 << 20 })).stdout;
+    const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.subarray(0, 64).toString("latin1"))!;
+    expect([Number(header[1]), Number(header[2])]).toEqual([640, 480]);
+    const rgb = ppm.subarray(header[0].length);
+    const want = pattern(640, 480, rows, font);
+    let flatBlocks = 0;
+    let worst = 0;
+    for (let by = 0; by < 480; by += 16) {
+      for (let bx = 0; bx < 640; bx += 16) {
+        const first = want[by * 640 + bx];
+        let flat = true;
+        for (let y = by; y < by + 16 && flat; y++) for (let x = bx; x < bx + 16; x++) if (want[y * 640 + x] !== first) { flat = false; break; }
+        if (!flat) continue;
+        flatBlocks++;
+        for (let y = by; y < by + 16; y++) {
+          for (let x = bx; x < bx + 16; x++) {
+            const i = (y * 640 + x) * 3;
+            worst = Math.max(worst, Math.abs(rgb[i] - ((first >> 16) & 255)), Math.abs(rgb[i + 1] - ((first >> 8) & 255)), Math.abs(rgb[i + 2] - (first & 255)));
+          }
+        }
+      }
+    }
+    expect(flatBlocks).toBeGreaterThan(900); // of 1200: all but the border, bar edges and text
+    expect(worst).toBeLessThanOrEqual(2);
 
     for (const [keysym, ch] of [[0x68, "h"], [0x69, "i"]] as const) {
       viewer.key(keysym, true);
