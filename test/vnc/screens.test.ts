@@ -15,6 +15,7 @@ import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
 import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
 import { TestRfbClient } from "./rfb-client.js";
+import { NoVncPage } from "./novnc-page.js";
 import { XsClient } from "../../services/store/client.js";
 import { storeSocketOf } from "../../tools/xend/store-session.js";
 import { PsfFont } from "../../services/vnc/psf-font.js";
@@ -164,6 +165,28 @@ describe("the framebuffer service", () => {
       await viewer.update(false);
       return differences(viewer.fb.pixels, pattern(640, 480, rows, font));
     }, (d) => d === 0);
+  });
+
+  it("noVNC in Chromium shows minios's screen, and keys typed in the page appear on it", async () => {
+    const c = consoles[0];
+    const novnc = await NoVncPage.open(await vncPort("scr1"));
+    try {
+      const font = await PsfFont.load(MINIOS_FONT);
+      const rows = new Map([[0, "Domus minios screen 640x480"], [1, "domain scr1"], [3, "> hi"]]);
+      const shows = async (want: Uint32Array): Promise<number> => {
+        const { w, h, px } = await novnc.canvas();
+        return w === 640 && h === 480 ? differences(Uint32Array.from(px), want) : -1;
+      };
+      await eventually("the canvas shows the screen", () => shows(pattern(640, 480, rows, font)), (d) => d === 0);
+      await novnc.page.click("canvas", { position: { x: 5, y: 5 } });
+      await novnc.page.keyboard.type("ok");
+      await c.waitFor("minios: key 24 o");
+      await c.waitFor("minios: key 37 k");
+      rows.set(3, "> hiok");
+      await eventually("the typed keys on the canvas", () => shows(pattern(640, 480, rows, font)), (d) => d === 0);
+    } finally {
+      await novnc.close();
+    }
   });
 
   it("a U-Boot HVM domain's console is a text screen; keys typed on it go to the console", async () => {
