@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
+import { DOMUS, TestHost, XM, eventually, listRows } from "../toolstack/host.js";
 import { startClient } from "./stream-client.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
@@ -72,6 +72,20 @@ describe("the network service", () => {
     expect(vif?.rxPackets).toBeGreaterThanOrEqual(3);
     expect(vif?.txPackets).toBeGreaterThanOrEqual(3);
     expect(vif?.rxErrors).toBe(0);
+  });
+
+  it("domus net top shows a port's rates every second", async () => {
+    const id = listRows((await host.xm("list")).stdout).find((r) => r[0] === "svca")?.[1];
+    const top = spawn(process.execPath, [DOMUS, "net", "top", `vif${id}.0`], { env: { ...process.env, ...host.env } });
+    let out = "";
+    top.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; });
+    await eventually("two rate lines", async () => out, (t) => (t.match(/^RX /gm) ?? []).length >= 2, 10_000);
+    top.kill();
+    expect(out).toMatch(new RegExp(`^vif${id}\\.0 on br0: rates over the last second`, "m"));
+    expect(out).toMatch(/^RX +[\d.]+[KM]?b +\d+ pkt\/s +TX +[\d.]+[KM]?b +\d+ pkt\/s +dropped \d+ +errors \d+$/m);
+    const missing = await host.domus("net", "top", "vif999.0");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("there is no port vif999.0");
   });
 
   it("xm network-attach puts a second NIC on br1 (made on demand); network-list shows both; network-detach takes it away", async () => {
