@@ -44,7 +44,8 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
         if (!(e instanceof DisplayInUseError) || !o.unused) throw e;
         display = await ports.acquire();
       }
-      const rfb = new RfbServer({ screen, name: o.name, password: o.password, input: o.input, limiter, log });
+      // Shared: a viewer asking for exclusive access (TigerVNC does) must not end the others' consoles.
+      const rfb = new RfbServer({ screen, name: o.name, password: o.password, input: o.input, limiter, shareMode: "force-shared", log });
       new VncListener(rfb, { log }).listenOn(display.server);
       const held = display;
       return {

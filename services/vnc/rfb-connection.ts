@@ -161,6 +161,8 @@ export class RfbConnection {
   }
 
   private onMessage(m: ClientMessage): void {
+    // An earlier message of the same chunk may have ended the connection (an exclusive client).
+    if (this.done) return;
     const { screen, input } = this.ctx;
     switch (m.type) {
       case "setPixelFormat":

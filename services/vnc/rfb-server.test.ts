@@ -15,7 +15,7 @@ import { RfbServer, type RfbServerOptions } from "./rfb-server.js";
 import { Screen } from "./screen.js";
 import { expectedValue } from "../../test/vnc/rfb-decoder.js";
 import { TestRfbClient } from "../../test/vnc/rfb-client.js";
-import { sendRaw, until } from "../../test/vnc/serve.js";
+import { pixelDifference, sendRaw, until } from "../../test/vnc/serve.js";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -73,7 +73,7 @@ async function connect(port: number, opts: Parameters<typeof TestRfbClient.conne
 
 function expectScreen(c: TestRfbClient, screen: Screen, pf: PixelFormat = SERVER_PIXEL_FORMAT): void {
   expect([c.fb.width, c.fb.height]).toEqual([screen.width, screen.height]);
-  expect(c.fb.pixels).toEqual(Uint32Array.from(screen.pixels, (p) => expectedValue(pf, p)));
+  expect(pixelDifference(c.fb.pixels, Uint32Array.from(screen.pixels, (p) => expectedValue(pf, p)), screen.width)).toBe("equal");
 }
 
 describe("handshake", () => {

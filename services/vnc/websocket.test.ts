@@ -21,7 +21,7 @@ async function start(): Promise<{ port: number; rfb: RfbServer; logs: string[] }
   const screen = new Screen(64, 48);
   screen.fill({ x: 0, y: 0, w: 64, h: 48 }, 0x00ff00);
   const rfb = new RfbServer({ screen, name: "ws-test", log: (m) => logs.push(m) });
-  const listener = new VncListener(rfb);
+  const listener = new VncListener(rfb, { log: (m) => logs.push(m), upgradeTimeoutMs: 300 });
   const tcp: Server = createServer();
   listener.listenOn(tcp);
   await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
@@ -87,6 +87,12 @@ describe("RFB and WebSocket on one port", () => {
       }).on("error", reject).end();
     });
     expect(body).toMatch(/^400 This is a VNC server/);
+  });
+
+  it("drops a request that never finishes", async () => {
+    const { port, logs } = await start();
+    await sendRaw(port, [Buffer.from("GET /websockify HTTP/1.1\r\nHost: x\r\n")]);
+    expect(logs.some((l) => l.includes("no WebSocket upgrade within 300 ms"))).toBe(true);
   });
 
   it("hands garbage that is not a request to RFB, which drops it", async () => {

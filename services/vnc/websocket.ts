@@ -14,10 +14,13 @@ import type { RfbServer } from "./rfb-server.js";
 
 /** Long enough for a browser's request to arrive over a slow link, short enough not to be noticed. */
 export const SNIFF_MS = 150;
+/** A browser has this long to finish its upgrade request: the HTTP parser here has no timer. */
+export const UPGRADE_TIMEOUT_MS = 30_000;
 const GET = "GET ";
 
 export interface VncListenerOptions {
   readonly sniffMs?: number;
+  readonly upgradeTimeoutMs?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -26,10 +29,12 @@ export class VncListener {
   private readonly http: HttpServer;
   private readonly wss: WebSocketServer;
   private readonly sniffMs: number;
+  private readonly upgradeTimeoutMs: number;
   private readonly log: (msg: string) => void;
 
   constructor(private readonly rfb: RfbServer, opts: VncListenerOptions = {}) {
     this.sniffMs = opts.sniffMs ?? SNIFF_MS;
+    this.upgradeTimeoutMs = opts.upgradeTimeoutMs ?? UPGRADE_TIMEOUT_MS;
     this.log = opts.log ?? (() => {});
     this.wss = new WebSocketServer({
       noServer: true,
@@ -45,6 +50,7 @@ export class VncListener {
       res.end("This is a VNC server: connect with a VNC viewer, or with noVNC over a WebSocket.\n");
     });
     this.http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      req.socket.setTimeout(0);
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.rfb.serve(createWebSocketStream(ws), req.socket.remoteAddress ?? "unknown");
       });
@@ -73,6 +79,10 @@ export class VncListener {
       socket.pause();
       if (seen.length > 0) socket.unshift(seen);
       if (seen.subarray(0, GET.length).toString("latin1") === GET) {
+        socket.setTimeout(this.upgradeTimeoutMs, () => {
+          this.log(`${socket.remoteAddress}: no WebSocket upgrade within ${this.upgradeTimeoutMs} ms`);
+          socket.destroy();
+        });
         this.http.emit("connection", socket);
       } else {
         // Bytes that are not a request are the RFB connection's to judge (and refuse).

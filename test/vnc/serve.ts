@@ -72,3 +72,15 @@ export async function sendRaw(port: number, bytes: readonly Uint8Array[]): Promi
   for (const b of bytes) s.write(b);
   await new Promise((r) => s.once("close", r));
 }
+
+/**
+ * Whether two images are equal, as a message naming the first differing pixel or "equal":
+ * much faster than a deep toEqual on hundreds of thousands of pixels.
+ */
+export function pixelDifference(actual: Uint32Array, expected: Uint32Array, width: number): string {
+  if (actual.length !== expected.length) return `${actual.length} pixels, expected ${expected.length}`;
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) return `pixel (${i % width},${Math.floor(i / width)}) is ${actual[i].toString(16)}, expected ${expected[i].toString(16)}`;
+  }
+  return "equal";
+}
