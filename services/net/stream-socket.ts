@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { listening } from "../../tools/lib/frame-server.js";
 import { writeBatched } from "../../kernel/host/socket-batch.js";
+import { ByteQueue } from "../common/byte-queue.js";
 import type { Bridge, BridgeLink } from "./bridge.js";
 import { newCounters, type Port } from "./port.js";
 
@@ -32,57 +33,32 @@ export function streamFrameHeader(length: number): Uint8Array {
  * a length of 0 or above MAX_STREAM_FRAME throws StreamFrameError instead of waiting for it.
  */
 export class StreamDecoder {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
+  private readonly queue = new ByteQueue();
   /** The length of the frame in progress, once its header is complete. */
   private need: number | undefined;
 
   /** Bytes held for an incomplete header or frame. */
   get buffered(): number {
-    return this.size;
+    return this.queue.length;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.length > 0) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-    }
+    this.queue.push(chunk);
     const frames: Uint8Array[] = [];
     for (;;) {
       if (this.need === undefined) {
-        if (this.size < HEADER) return frames;
-        const header = this.take(HEADER);
-        const length = new DataView(header.buffer, header.byteOffset, HEADER).getUint32(0);
+        if (this.queue.length < HEADER) return frames;
+        const length = this.queue.peekUint(0, HEADER);
+        this.queue.take(HEADER);
         if (length === 0 || length > MAX_STREAM_FRAME) {
           throw new StreamFrameError(`a frame length of ${length} (allowed 1 to ${MAX_STREAM_FRAME})`);
         }
         this.need = length;
       }
-      if (this.size < this.need) return frames;
-      frames.push(this.take(this.need));
+      if (this.queue.length < this.need) return frames;
+      frames.push(this.queue.take(this.need));
       this.need = undefined;
     }
-  }
-
-  /** Removes n buffered bytes: a view when they lie in one chunk, else a copy. */
-  private take(n: number): Uint8Array {
-    this.size -= n;
-    const first = this.chunks[0];
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = new Uint8Array(n);
-    for (let filled = 0; filled < n;) {
-      const c = this.chunks[0];
-      const part = Math.min(c.length, n - filled);
-      out.set(c.subarray(0, part), filled);
-      filled += part;
-      if (part === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(part);
-    }
-    return out;
   }
 }
 

@@ -2,7 +2,7 @@
 // 3.8: the server offers 3.8 and speaks whichever version the client answers. One security type
 // is offered: VNC Authentication when the screen has a password, else None.
 
-import { ByteQueue } from "./byte-queue.js";
+import { ByteQueue } from "../common/byte-queue.js";
 import { AuthLimiter, TOO_MANY_FAILURES } from "./auth-limiter.js";
 import { ByteWriter } from "./byte-writer.js";
 import { RfbProtocolError } from "./rfb-messages.js";

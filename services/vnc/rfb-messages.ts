@@ -3,7 +3,7 @@
 // client sends the extensions' messages (continuous updates, fences, QEMU's) only to servers
 // that announced them.
 
-import { ByteQueue } from "./byte-queue.js";
+import { ByteQueue } from "../common/byte-queue.js";
 import { PIXEL_FORMAT_BYTES, pixelFormatProblem, readPixelFormat, type PixelFormat } from "./pixel-format.js";
 
 export type ClientMessage =
