@@ -4,6 +4,11 @@
 
 import { Command } from "commander";
 import { resolveHome } from "../../tools/lib/home.js";
+import { storeSocketOf } from "../../tools/xend/store-session.js";
+import { backendRoot } from "../../kernel/public/xen/xenbus.js";
+import type { KernelPort } from "./kernel-port.js";
+import { StoreLink } from "./store-link.js";
+import { XenbusBackend, type DeviceDriver, type OpenDevice } from "./xenbus-backend.js";
 
 export interface ServiceContext {
   readonly home: string;
@@ -37,4 +42,33 @@ export function serviceMain(name: string, description: string, start: (ctx: Serv
     log(e instanceof Error ? e.message : String(e));
     process.exit(1);
   });
+}
+
+/** A device class a service serves: its driver, and how messages name one of its devices. */
+export interface ServedClass {
+  readonly driver: DeviceDriver<OpenDevice>;
+  readonly noun: string;
+}
+
+/**
+ * Serve device classes through the store and the kernel: one store link watching every class's
+ * backend directory, one xenbus backend per class. The service ends when the kernel goes (a
+ * backend has nothing to serve without it; the supervisor starts it again). Returns the stop.
+ */
+export async function serveClasses(ctx: ServiceContext, kernel: KernelPort, classes: readonly ServedClass[]): Promise<() => Promise<void>> {
+  const backends: XenbusBackend<OpenDevice>[] = [];
+  const store = new StoreLink(storeSocketOf(ctx.home), classes.map((c) => [backendRoot(c.driver.cls), c.driver.cls] as const), () => {
+    for (const b of backends) b.changed();
+  }, ctx.log);
+  for (const c of classes) backends.push(new XenbusBackend(c.driver, c.noun, kernel, store, ctx.log));
+  kernel.onClose((why) => {
+    ctx.log(`${why.message}: stopping`);
+    process.exit(1);
+  });
+  await store.start();
+  for (const b of backends) b.changed();
+  return async () => {
+    store.stop();
+    for (const b of backends) await b.close();
+  };
 }

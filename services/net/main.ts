@@ -8,39 +8,27 @@
 import { join } from "node:path";
 import { homePaths } from "../../tools/lib/home.js";
 import { serveFrames } from "../../tools/lib/frame-server.js";
-import { storeSocketOf } from "../../tools/xend/store-session.js";
 import { readXendConfig } from "../../tools/xend/xend-config.js";
 import { NET_CONTROL_SOCKET, NET_RUN_DIR } from "../../kernel/public/net-protocol.js";
-import { backendRoot } from "../../kernel/public/xen/xenbus.js";
 import { KernelPort } from "../common/kernel-port.js";
-import { StoreLink } from "../common/store-link.js";
-import { XenbusBackend } from "../common/xenbus-backend.js";
-import { serviceMain } from "../common/service-main.js";
-import { NetDriver, type Vif } from "./netback.js";
+import { serveClasses, serviceMain } from "../common/service-main.js";
+import { NetDriver } from "./netback.js";
 import { Bridges, DEFAULT_BRIDGE, uplinkBridge } from "./bridges.js";
 import { NetControl } from "./control.js";
 
-serviceMain("net", "Domus network service: bridges and the virtual NICs of one host's domains", async ({ home, instance, log }) => {
+serviceMain("net", "Domus network service: bridges and the virtual NICs of one host's domains", async (ctx) => {
+  const { home, instance, log } = ctx;
   const settings = readXendConfig(homePaths(home).xendConfig, log);
   const bridges = new Bridges(join(home, NET_RUN_DIR), uplinkBridge(settings.networkScript), log);
   await bridges.get(DEFAULT_BRIDGE);
   const control = new NetControl(bridges);
   const server = await serveFrames(join(home, NET_CONTROL_SOCKET), (m) => control.handle(m), log);
   const kernel = await KernelPort.connect(home, instance, log);
-  let backend: XenbusBackend<Vif> | undefined;
-  const store = new StoreLink(storeSocketOf(home), [[backendRoot("vif"), "vif"]], () => backend?.changed(), log);
-  backend = new XenbusBackend(new NetDriver(kernel, bridges, log), "network interface", kernel, store, log);
-  kernel.onClose((why) => {
-    log(`${why.message}: stopping`);
-    process.exit(1);
-  });
-  await store.start();
-  backend.changed();
+  const stopBackend = await serveClasses(ctx, kernel, [{ driver: new NetDriver(kernel, bridges, log), noun: "network interface" }]);
   return async () => {
-    store.stop();
     server.close();
     await control.close();
-    await backend?.close();
+    await stopBackend();
     await bridges.close();
   };
 });

@@ -5,14 +5,10 @@
 // to the kernel on DIR/run/kernel.sock (as a backend, and as a client for console output) and to
 // the store on DIR/run/xenstored/socket.
 
-import { storeSocketOf } from "../../tools/xend/store-session.js";
 import { KernelClient } from "../../tools/kernel-client.js";
-import { backendRoot } from "../../kernel/public/xen/xenbus.js";
 import type { Keymap } from "../../tools/config/keymap.js";
 import { KernelPort } from "../common/kernel-port.js";
-import { StoreLink } from "../common/store-link.js";
-import { XenbusBackend } from "../common/xenbus-backend.js";
-import { serviceMain } from "../common/service-main.js";
+import { serveClasses, serviceMain } from "../common/service-main.js";
 import { AuthLimiter } from "./auth-limiter.js";
 import { DisplayInUseError, DisplayPorts } from "./display-ports.js";
 import type { KeyTranslator, ScreenServices } from "./domain-screens.js";
@@ -22,9 +18,10 @@ import { Keysyms } from "./keysyms.js";
 import { RfbServer } from "./rfb-server.js";
 import { TextScreen } from "./text-screen.js";
 import { VncListener } from "./websocket.js";
-import { VfbDriver, VkbdDriver, type ScreenTable, type VfbDevice, type VkbdDevice } from "./vfb-driver.js";
+import { VfbDriver, VkbdDriver, type ScreenTable } from "./vfb-driver.js";
 
-serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and WebSocket", async ({ home, instance, log }) => {
+serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and WebSocket", async (ctx) => {
+  const { home, instance, log } = ctx;
   const kernel = await KernelPort.connect(home, instance, log);
   const consoles = await KernelClient.connect(home);
   const screens: ScreenTable = new Map();
@@ -69,15 +66,6 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
     consoleTail: (domid: number): Promise<Uint8Array> => consoles.consoleTail(domid),
   };
 
-  let vfb: XenbusBackend<VfbDevice> | undefined;
-  let vkbd: XenbusBackend<VkbdDevice> | undefined;
-  const store = new StoreLink(storeSocketOf(home), [[backendRoot("vfb"), "vfb"], [backendRoot("vkbd"), "vkbd"]], () => {
-    vfb?.changed();
-    vkbd?.changed();
-  }, log);
-  vfb = new XenbusBackend(new VfbDriver(kernel, screens, services, guests, log), "screen", kernel, store, log);
-  vkbd = new XenbusBackend(new VkbdDriver(kernel, screens, log), "keyboard", kernel, store, log);
-
   // Console output, drawn on the screens that show the console (what they showed before a screen
   // was made comes from the kernel's console tail, see VfbDriver).
   consoles.onEvent((e) => {
@@ -85,16 +73,8 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
   });
   await consoles.subscribe(["console"]);
 
-  kernel.onClose((why) => {
-    log(`${why.message}: stopping`);
-    process.exit(1);
-  });
-  await store.start();
-  vfb.changed();
-  vkbd.changed();
-  return async () => {
-    store.stop();
-    await vkbd?.close();
-    await vfb?.close();
-  };
+  return serveClasses(ctx, kernel, [
+    { driver: new VfbDriver(kernel, screens, services, guests, log), noun: "screen" },
+    { driver: new VkbdDriver(kernel, screens, log), noun: "keyboard" },
+  ]);
 });
