@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { checkRequest, ProtocolError } from "./protocol-check.js";
+import { checkRequest, checkRingRespond, checkVirtioDone, ProtocolError } from "./protocol-check.js";
 
 const spec = {
   name: "vm1", builder: "hvm", memoryMiB: 64, maxmemMiB: 64, vcpus: 1, cpus: [], bios: null,
@@ -35,11 +35,25 @@ describe("checkRequest", () => {
     expect(() => checkRequest(m)).toThrow(message);
   });
 
+  it("checks a backend's answers: ring positions, copies and raw bytes", () => {
+    expect(() => checkRingRespond({ op: "ring.respond", domid: 1, devid: 0, ring: 0, positions: [1, -1], copies: [], raw: new Uint8Array(0) })).toThrow(/positions/);
+    expect(() => checkRingRespond({ op: "ring.respond", domid: 1, devid: 0, ring: 0, positions: [], copies: [{ ref: 1, offset: 4096, len: 1 }], raw: new Uint8Array(0) })).toThrow(/offset/);
+    expect(() => checkVirtioDone({ op: "virtio.done", tag: 1, written: 1 })).toThrow(/raw frame/);
+    fc.assert(fc.property(fc.record({ op: fc.constant("ring.respond"), domid: fc.anything(), devid: fc.anything(), ring: fc.anything(), positions: fc.anything(), copies: fc.anything(), raw: fc.anything() }), (m) => {
+      try {
+        checkRingRespond(m as Record<string, unknown>);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProtocolError);
+      }
+    }), { numRuns: 2000 });
+  });
+
   it("throws only ProtocolError for any message", () => {
     const ops = fc.constantFrom("hello", "info", "domain.create", "domain.list", "domain.destroy", "domain.pause",
-      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "x");
+      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "ring.bind", "ring.unbind", "grant.read", "grant.write",
+      "evtchn.bind", "evtchn.unbind", "evtchn.notify", "console.tail", "domain.rename", "x");
     fc.assert(fc.property(
-      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), slot: fc.anything() }, { requiredKeys: ["op"] })),
+      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),
       (m) => {
         try {
           checkRequest(m);
