@@ -2,13 +2,13 @@
 // (V8 optimises a Wasm call only once it returns, so the kernel never loops forever inside one).
 
 import {
-  EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+  DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
 } from "./public/kernel-abi";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
 import { CPU, PRIV_M, saveHart, loadHart, hartBlock, hartStopped } from "./cpu/state";
 import { Trap, takeTrap, pendingInterrupt, wakeupPending, nextTimerDeadline } from "./cpu/trap";
 import { CAUSE_INTERRUPT } from "./cpu/bits";
-import { Mem, flushAllTlbs, onPrivilegeChange } from "./cpu/mmu";
+import { Mem, flushAllTlbs, flushStoreTlbs, onPrivilegeChange } from "./cpu/mmu";
 import { execBurst } from "./cpu/execute";
 import { csrRead } from "./cpu/csr";
 import { Exit } from "./cpu/exit";
@@ -33,6 +33,20 @@ const CONSOLE_LATENCY: i32 = 1 << 18;
 
 class Machine {
   static harts: i32 = 1;
+}
+
+/**
+ * Log-dirty mode on or off. The host reads and clears the bitmap at DIRTY_BITMAP_BASE between
+ * slices, then calls dirtyLogCleared() so pages written from then on are marked again.
+ */
+export function setLogDirty(on: bool): void {
+  Mem.logDirty = on;
+  memory.fill(DIRTY_BITMAP_BASE, 0, DIRTY_BITMAP_SIZE);
+  flushStoreTlbs(Machine.harts);
+}
+
+export function dirtyLogCleared(): void {
+  flushStoreTlbs(Machine.harts);
 }
 
 /** Reset the machine: `harts` harts at the boot ROM in M-mode, `ramBytes` of RAM. */

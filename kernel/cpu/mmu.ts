@@ -4,7 +4,7 @@
 // ROM are ever entered in a TLB; device pages always take the slow path to the bus.
 
 import {
-  BOOTROM_HOST, GUEST_RAM_HOST_BASE, TLB_BASE, TLB_ENTRIES, TLB_HART_SIZE, TLB_TABLE_SIZE,
+  BOOTROM_HOST, DIRTY_BITMAP_BASE, GUEST_RAM_HOST_BASE, TLB_BASE, TLB_ENTRIES, TLB_HART_SIZE, TLB_TABLE_SIZE,
 } from "../public/kernel-abi";
 import { BOOTROM_BASE, BOOTROM_SIZE, RAM_BASE } from "../public/board";
 import { CPU, PRIV_M, PRIV_S, PRIV_U } from "./state";
@@ -25,6 +25,8 @@ const NO_TAG: u64 = 0xffffffffffffffff;
 
 export class Mem {
   static ramBytes: u64 = 0;
+  /** Log-dirty mode: every RAM page written is marked in the dirty bitmap. */
+  static logDirty: bool = false;
   /** Current TLB tables, chosen by privilege (fetch) and effective data privilege (load/store). */
   static tlbFetch: usize = TLB_BASE;
   static tlbLoad: usize = TLB_BASE + TLB_TABLE_SIZE;
@@ -65,6 +67,15 @@ export function flushAllTlbs(hart: i32): void {
   memory.fill(TLB_BASE + <usize>hart * TLB_HART_SIZE, 0xff, TLB_HART_SIZE);
 }
 
+/** Forget every store translation of every hart: the next store to each page takes the slow path. */
+export function flushStoreTlbs(harts: i32): void {
+  for (let h = 0; h < harts; h++) {
+    for (let mode: usize = 0; mode < 3; mode++) {
+      memory.fill(TLB_BASE + <usize>h * TLB_HART_SIZE + mode * 3 * TLB_TABLE_SIZE + 2 * TLB_TABLE_SIZE, 0xff, TLB_TABLE_SIZE);
+    }
+  }
+}
+
 /** Host address of a guest-physical RAM or ROM byte, or 0 when it is not memory. */
 @inline function hostOf(pa: u64): usize {
   const r = pa - <u64>RAM_BASE;
@@ -72,6 +83,18 @@ export function flushAllTlbs(hart: i32): void {
   const b = pa - <u64>BOOTROM_BASE;
   if (b < <u64>BOOTROM_SIZE) return <usize>(BOOTROM_HOST + b);
   return 0;
+}
+
+/**
+ * Mark the RAM page of `pa` written. Only the slow paths call it: a store that hits the TLB went
+ * through a slow path first for that page, and clearing the log flushes the store TLBs, so the
+ * first store to each page after a clear comes here again.
+ */
+@inline function markDirty(pa: u64): void {
+  if (!Mem.logDirty) return;
+  const page = <usize>((pa - <u64>RAM_BASE) >> 12);
+  const byte = DIRTY_BITMAP_BASE + (page >> 3);
+  store<u8>(byte, load<u8>(byte) | <u8>(1 << <u8>(page & 7)));
 }
 
 @inline export function isRam(pa: u64): bool {
@@ -150,6 +173,7 @@ export function translate(va: u64, access: i32, priv: i32): u64 {
     if ((pte & want) != want) {
       pte |= want;
       store<u64>(pteHost, pte);
+      markDirty(ptePa);
     }
     const pagePpn = (ppn & ~lowMask) | ((va >> 12) & lowMask);
     return (pagePpn << 12) | (va & 0xfff);
@@ -207,6 +231,7 @@ export function storeSlow(va: u64, v: u64, size: i32): void {
   const pa = translate(va, ACCESS_STORE, dataPriv());
   if (pa == NO_TAG) return;
   if (isRam(pa)) {
+    markDirty(pa);
     fill(Mem.tlbStore, va, pa);
     const host = ramHost(pa);
     if (size == 8) store<u64>(host, v);
@@ -284,6 +309,7 @@ export function atomicHost(va: u64, size: u64): usize {
     accessFault(ACCESS_STORE, va);
     return 0;
   }
+  markDirty(pa);
   fill(Mem.tlbStore, va, pa);
   return ramHost(pa);
 }

@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  BOOTROM_HOST, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF, EXIT_RESET,
-  UART_TX_RING,
+  BOOTROM_HOST, DIRTY_BITMAP_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF,
+  EXIT_RESET, UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
 import { loadKernel, type WasmKernel } from "./wasm-kernel.js";
@@ -263,6 +263,27 @@ export class Machine {
     this.stop();
     this.pv?.storeRing?.close();
     this.queues.closeAll();
+  }
+
+  /**
+   * Log-dirty mode: from now on the kernel marks every RAM page the guest writes (stores, atomics,
+   * the A/D bits it sets in page tables). Writes the host makes for the guest (virtio answers,
+   * grant copies) are not in the log yet.
+   */
+  setLogDirty(on: boolean): void {
+    this.kernel.exports.setLogDirty(on ? 1 : 0);
+  }
+
+  /** The RAM pages (0 = RAM_BASE) written since the last call or since log-dirty began; clears the log. */
+  takeDirtyPages(): number[] {
+    const bitmap = this.kernel.bytes().subarray(DIRTY_BITMAP_BASE, DIRTY_BITMAP_BASE + Math.ceil(this.ramBytes / PAGE / 8));
+    const pages: number[] = [];
+    bitmap.forEach((byte, i) => {
+      for (let bit = 0; byte !== 0 && bit < 8; bit++) if ((byte & (1 << bit)) !== 0) pages.push(i * 8 + bit);
+    });
+    bitmap.fill(0);
+    this.kernel.exports.dirtyLogCleared();
+    return pages;
   }
 
   /** Plug a virtio device in (the lowest free slot unless given); returns its slot. */

@@ -22,6 +22,8 @@ export interface KernelExports {
   hartReg(hart: number, reg: number): bigint;
   setHartReg(hart: number, reg: number, value: bigint): void;
   blockHart(hart: number): void;
+  setLogDirty(on: number): void;
+  dirtyLogCleared(): void;
 }
 
 export interface WasmKernel {

@@ -39,6 +39,13 @@ export const DECODE_SCRATCH: usize = 0x3ffff0;
 export const DECODE_CACHE_BASE: usize = 0x400000;
 export const DECODE_CACHE_ENTRIES: u32 = 0x40000;
 
+/**
+ * Log-dirty mode's bitmap: bit n set when the guest (or the kernel for it: PTE A/D bits) wrote
+ * RAM page n (guest-physical RAM_BASE + n * 4096) since the host last cleared it. Room for 3 GiB.
+ */
+export const DIRTY_BITMAP_BASE: usize = 0x800000;
+export const DIRTY_BITMAP_SIZE: usize = 0x18000;
+
 /** Guest RAM starts here in linear memory and is contiguous. */
 export const GUEST_RAM_HOST_BASE: usize = 0x1000000;
 
