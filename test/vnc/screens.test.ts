@@ -230,6 +230,8 @@ describe("the framebuffer service", () => {
     consoles.push(fixed);
     await fixed.waitFor("minios: screen up 320x240");
     expect(await vncPort("scr3")).toBe(BASE_PORT + 7);
+    // xm list -l records it as Xen's xend does: (location HOST:PORT) in the vfb device.
+    expect((await host.xm("list", "-l", "scr3")).stdout).toMatch(new RegExp(`\\(device\\s+\\(vfb\\s+\\(type vnc\\)[^]*?\\(location 127\\.0\\.0\\.1:${BASE_PORT + 7}\\)\\)`));
     const taken = await host.xm("create", minios("scr4", "fb=320x240", "type=vnc,vncdisplay=7"));
     expect(taken.code).not.toBe(0);
     expect(taken.stderr).toMatch(/display 7/);

@@ -67,10 +67,11 @@ export function guestSxp(g: GuestConfig): string {
  * `xm list -l`: the configuration (if xend knows it) and the domain's current state, in the
  * manual's layout: (domain (domid N) … (start_time …) (cpu_time …) (online_vcpus N) (state …)).
  */
-export function domainSxp(g: GuestConfig | undefined, d: XendDomain): string {
+export function domainSxp(g: GuestConfig | undefined, d: XendDomain, vncLocation?: string): string {
   const body: Sxp[] = g !== undefined ? configSxp(g).slice(1) : [
     ["name", d.name], ["memory", String(d.memoryMiB)], ["maxmem", String(d.maxmemMiB)], ["vcpus", String(d.vcpus)],
   ];
+  if (vncLocation !== undefined) body.forEach((entry, i) => { body[i] = withLocation(entry, vncLocation); });
   const runtime: Sxp[] = [];
   if (d.domid !== null) runtime.push(["domid", String(d.domid)]);
   const tail: Sxp[] = [];
@@ -83,6 +84,16 @@ export function domainSxp(g: GuestConfig | undefined, d: XendDomain): string {
     tail.push(["state", stateLetters(d.state as DomainState)]);
   }
   return printSxp(["domain", ...runtime, ...body, ...tail]);
+}
+
+/**
+ * A running domain's (device (vfb …)) says where its VNC server is, as Xen's xend records it:
+ * (location HOST:PORT) in place of vnclisten and vncdisplay (manual §6.4.1).
+ */
+function withLocation(entry: Sxp, location: string): Sxp {
+  if (!Array.isArray(entry) || entry[0] !== "device" || !Array.isArray(entry[1]) || entry[1][0] !== "vfb") return entry;
+  const pairs = entry[1].slice(1).filter((p) => !(Array.isArray(p) && (p[0] === "vnclisten" || p[0] === "vncdisplay")));
+  return ["device", ["vfb", ...pairs, ["location", location]]];
 }
 
 export function lifecycleOf(g: GuestConfig): LifecycleSettings {

@@ -8,6 +8,8 @@ import { XenbusState } from "../../kernel/public/xen/xenbus.js";
 import type { VfbSpec } from "../config/vfb.js";
 import type { XendSettings } from "./xend-config.js";
 import { plugDevices, type DeviceNodes } from "./xenbus-devices.js";
+import { backendPath } from "../../kernel/public/xen/xenbus.js";
+import { withStore } from "./store-session.js";
 
 /** The backend node that says the screen shows the guest's console (no framebuffer frontend). */
 export const VFB_CONSOLE = "console";
@@ -38,4 +40,9 @@ export async function plugScreens(storeSocket: string, domid: number, vfbs: read
   if (!hvm) {
     await plugDevices(storeSocket, domid, "vkbd", [{ devid: 0, label: "the keyboard (vkbd 0)", backend: [], frontend: [] }], XenbusState.InitWait);
   }
+}
+
+/** Where the framebuffer service serves the domain's screen (its backend's `location`), if it does. */
+export async function vncLocation(storeSocket: string, domid: number): Promise<string | undefined> {
+  return withStore(storeSocket, `the screen of domain ${domid}`, (client) => client.readIfExists(`${backendPath("vfb", domid, 0)}/location`));
 }

@@ -25,7 +25,7 @@ import { storeSocketOf, StoreUnavailable } from "./store-session.js";
 import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
 import { forgetDomainDevices } from "./xenbus-devices.js";
 import { listVifs, plugVifs, unplugVif, withMac } from "./vif.js";
-import { plugScreens } from "./vfb.js";
+import { plugScreens, vncLocation } from "./vfb.js";
 import { parseVifEntry, type VifSpec } from "../config/vif.js";
 import { MAX_VIFS } from "../config/domain.js";
 import { diskFromParts, type DiskSpec } from "../config/disk.js";
@@ -271,7 +271,8 @@ export class Xend {
     }
     if (r.kind === "inactive") return domainSxp(r.config, this.inactiveRow(r.name, r.config));
     const config = r.record === undefined ? undefined : this.parseStored(r.record.config, `domain ${r.info.domid}`);
-    return domainSxp(config, this.runningRow(r.info));
+    const location = config?.config.vfb.length ? await vncLocation(storeSocketOf(this.paths.home), r.info.domid).catch(() => undefined) : undefined;
+    return domainSxp(config, this.runningRow(r.info), location);
   }
 
   // ---- creating and starting -------------------------------------------------------------------
