@@ -1,10 +1,12 @@
 // `domus demo` (what `npm start` runs): a Domus host with demo guests, on embedded defaults
-// (DOMUS_HOME, local files, no root). It starts the host if it is not running, creates an HVM
-// guest (OpenSBI + U-Boot from Debian) and a paravirtual minios if they are not running, and puts
-// U-Boot's console on this terminal. Ctrl-] detaches; the host keeps running.
+// (DOMUS_HOME, local files, the internal bridge br0, no root). It starts the host if it is not
+// running, creates an HVM guest (OpenSBI + U-Boot from Debian, with a sparse disk under
+// DOMUS_HOME/images/demo-uboot/ and a NIC on br0) and a paravirtual minios if they are not
+// running, and puts U-Boot's console on this terminal. Ctrl-] detaches; the host keeps running.
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createRawImage } from "../services/blk/formats/raw.js";
 import { projectRoot } from "../kernel/host/project-root.js";
 import { homePaths } from "./lib/home.js";
 import { pidFileState } from "./supervisor/pidfile.js";
@@ -16,12 +18,16 @@ import { OPENSBI_FW_JUMP, UBOOT_SMODE } from "./debian-firmware.js";
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-function demoConfigs(): Record<string, string> {
+/** The demo disk's size: room for a FAT file system to try `virtio` commands on. */
+const DEMO_DISK_BYTES = 64 * 1024 * 1024;
+
+function demoConfigs(disk: string): Record<string, string> {
   const minios = join(projectRoot(), "guests/minios/minios.elf");
   return {
     "demo-uboot": [
       `name = "demo-uboot"`, `builder = "hvm"`, `memory = 128`,
-      `bios = "${OPENSBI_FW_JUMP}"`, `kernel = "${UBOOT_SMODE}"`, "",
+      `bios = "${OPENSBI_FW_JUMP}"`, `kernel = "${UBOOT_SMODE}"`,
+      `disk = [ "file:${disk},xvda,w" ]`, `vif = [ "bridge=br0" ]`, "",
     ].join("\n"),
     "demo-minios": [
       `name = "demo-minios"`, `builder = "linux"`, `memory = 16`,
@@ -45,7 +51,13 @@ export async function demo(home: string): Promise<number> {
   } finally {
     xend.close();
   }
-  for (const [name, text] of Object.entries(demoConfigs())) {
+  // Made once, sparse, as the manual's file: disks are (under the host's own images/ folder).
+  const disk = join(home, "images", "demo-uboot", "disk0");
+  if (!existsSync(disk)) {
+    mkdirSync(dirname(disk), { recursive: true });
+    await createRawImage(disk, DEMO_DISK_BYTES);
+  }
+  for (const [name, text] of Object.entries(demoConfigs(disk))) {
     if (running.has(name)) continue;
     const file = join(dir, `${name}.cfg`);
     writeFileSync(file, text);

@@ -14,6 +14,10 @@ describe("domus demo", () => {
     const c = GuestConsole.command(process.execPath, [DOMUS, "demo", "--home", host.home]);
     await reachUbootPrompt(c);
     expect(await c.run("version", UBOOT_PROMPT)).toContain("U-Boot 2023.01");
+    // Its disk (a sparse file under the host's images/) and its NIC on the internal bridge.
+    await c.run("virtio scan", UBOOT_PROMPT);
+    expect(await c.run("virtio info", UBOOT_PROMPT)).toMatch(/Capacity: 64\.0 MB/);
+    expect((await host.domus("brctl", "show")).stdout).toMatch(/^br0\t\t8000\.[0-9a-f]{12}\tno\t\tvif\d+\.0$/m);
     c.type("\x1d");
     expect(await c.exitCode()).toBe(0);
     const rows = listRows((await host.xm("list")).stdout);
