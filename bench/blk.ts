@@ -51,7 +51,7 @@ import { KERNEL_SOCKET } from '../kernel/public/protocol.js';
 import { backendPath, BACKEND_DOMID, frontendPath, BACKEND_VIRTIO, XenbusState } from '../kernel/public/xen/xenbus.js';
 import { XsClient } from '../services/store/client.js';
 import { UBOOT_MMODE } from '../tools/debian-firmware.js';
-import { benchRuns, DomusHost, median, ROOT, within, XM_CLI, type Row, type SideResult } from './harness.js';
+import { benchRuns, DomusHost, firstLine, machineLine, median, ROOT, within, XM_CLI, type Row, type SideResult } from './harness.js';
 import { listening } from '../tools/lib/frame-server.js';
 
 const FIO = '/usr/bin/fio';
@@ -850,19 +850,10 @@ function fullTable(r: Results): string {
   return lines.join('\n');
 }
 
-function firstLine(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0].trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 function machine(): string {
-  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   const fs = firstLine('findmnt', ['-n', '-o', 'FSTYPE', '-T', tmpdir()]);
-  return `${firstLine('nproc', [])} cores (nproc), ${model}; Node ${process.version}; ${firstLine(FIO, ['--version'])}; ` +
-    `Linux ${firstLine('uname', ['-r'])}; image in ${tmpdir()} (${fs})`;
+  return machineLine(firstLine(FIO, ['--version']), `Linux ${firstLine('uname', ['-r'])}`, `image in ${tmpdir()} (${fs})`);
 }
 
 function notes(r: Results): string[] {

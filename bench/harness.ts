@@ -1,8 +1,8 @@
 // Shared benchmark machinery: timing a spawned emulator, repeating QEMU and Domus
 // side by side, summarising with medians, and a whole Domus host under a temporary
 // DOMUS_HOME for the benchmarks that need one. Every benchmark file uses only this.
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
@@ -19,6 +19,21 @@ export const DOMUS_CLI = process.env.DOMUS_CLI || join(ROOT, 'dist', 'tools', 'd
 export const QEMU = 'qemu-system-riscv64';
 /** The xm CLI that goes with DOMUS_CLI. */
 export const XM_CLI = join(dirname(DOMUS_CLI), 'xm', 'main.js');
+
+/** Reads a tool's first output line; "unknown" rather than failing the whole report. */
+export function firstLine(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** "2 cores (nproc), <CPU model>; Node vX" and whatever else the benchmark names (its peer's version). */
+export function machineLine(...more: string[]): string {
+  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  return [`${firstLine('nproc', [])} cores (nproc), ${model}; Node ${process.version}`, ...more].join('; ');
+}
 
 /** Repetitions per side (env BENCH_RUNS, default 5): medians of few runs resist a noisy 2-core box. */
 export function benchRuns(): number {

@@ -1,12 +1,11 @@
 // Benchmark runner: `node dist/bench/run.js [--write] [name...]`.
 // Runs each benchmark (QEMU and Domus side by side), prints a markdown table on stdout
 // (progress goes to stderr), and with --write puts the table into BENCHMARKS.md.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blkBench } from './blk.js';
 import { cpubench } from './cpubench.js';
-import { benchRuns, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
+import { benchRuns, firstLine, machineLine, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
 import { idleDomains } from './idle-domains.js';
 import { netBench } from './net.js';
 import { storeBench } from './store.js';
@@ -60,19 +59,9 @@ function table(rows: Row[], runs: number): string {
   return lines.join('\n');
 }
 
-/** Reads a tool's first output line; "unknown" rather than failing the whole report. */
-function firstLine(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0].trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 function machine(): string {
-  const nproc = firstLine('nproc', []);
-  const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${nproc} cores (nproc), ${model}; Node ${process.version}; ${firstLine(QEMU, ['--version'])}`;
+  return machineLine(firstLine(QEMU, ['--version']));
 }
 
 /** Replaces the harness's section of BENCHMARKS.md (between markers), or appends it. */

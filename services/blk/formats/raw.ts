@@ -3,7 +3,7 @@
 
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ImageError, type BlockImage } from "../image.js";
-import { readFully, writeFully } from "./file-io.js";
+import { createImageFile, readFully, writeFully } from "./file-io.js";
 
 export async function openRawImage(path: string, readOnly: boolean): Promise<BlockImage> {
   let fh: FileHandle;
@@ -44,12 +44,7 @@ async function blockDeviceSize(rdev: number): Promise<number> {
 
 /** Make a sparse raw image of `sizeBytes` (the manual's default for file: disks); refuses to overwrite. */
 export async function createRawImage(path: string, sizeBytes: number): Promise<void> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "wx");
-  } catch (e) {
-    throw new ImageError(`cannot create disk image ${path}: ${(e as Error).message}`);
-  }
+  const fh = await createImageFile(path);
   try {
     await fh.truncate(sizeBytes);
   } finally {

@@ -17,7 +17,7 @@
 import { randomInt } from "node:crypto";
 import { open, realpath, type FileHandle } from "node:fs/promises";
 import { basename, dirname, relative, resolve, sep } from "node:path";
-import { readFully, writeFully } from "./file-io.js";
+import { createImageFile, readFully, writeFully } from "./file-io.js";
 import { ImageError, type BlockImage } from "../image.js";
 import { MAX_SECTORS, parseVmdkDescriptor, type ExtentLine, type VmdkDescriptor } from "./vmdk-descriptor.js";
 
@@ -686,12 +686,7 @@ export async function createVmdkImage(path: string, sizeBytes: number): Promise<
   // Each directory lists its own tables, which follow it; the tables start out empty (zeros).
   const directory = (first: number) => toLittleEndian(Uint32Array.from({ length: gtCount }, (_, i) => first + i * gtSectors));
 
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "wx");
-  } catch (e) {
-    throw new ImageError(`cannot create disk image ${path}: ${(e as Error).message}`);
-  }
+  const fh = await createImageFile(path);
   try {
     await fh.truncate(overHead * SECTOR);
     await writeFully(fh, header, 0);
