@@ -38,7 +38,7 @@
 // table (MB/s, IOPS, ratios). Either with --write also puts the full table into BENCHMARKS.md
 // between its own markers (<!-- bench:blk:start/end -->), leaving the other sections alone.
 
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
