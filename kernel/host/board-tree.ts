@@ -40,6 +40,16 @@ export interface VirtBoardConfig {
   readonly initrd?: { readonly start: number; readonly end: number };
   /** How many virtio-mmio transports to describe (default: all VIRTIO_SLOTS). */
   readonly virtioSlots?: number;
+  /** A simple framebuffer (x8r8g8b8) at the top of RAM, left out of the memory node. */
+  readonly framebuffer?: BoardFramebuffer;
+}
+
+export interface BoardFramebuffer {
+  readonly base: number;
+  readonly width: number;
+  readonly height: number;
+  /** Bytes per line. */
+  readonly stride: number;
 }
 
 // Interrupt causes on a hart's local interrupt controller (mip bit numbers).
@@ -122,10 +132,22 @@ export function virtBoardNode(cfg: VirtBoardConfig): FdtNode {
     chosen.prop("linux,initrd-start", u64(cfg.initrd.start)).prop("linux,initrd-end", u64(cfg.initrd.end));
   }
 
+  const fb = cfg.framebuffer;
   root
     .node(`memory@${hex(RAM_BASE)}`)
     .prop("device_type", str("memory"))
-    .prop("reg", reg([[RAM_BASE, cfg.ramBytes]]));
+    .prop("reg", reg([[RAM_BASE, fb === undefined ? cfg.ramBytes : fb.base - RAM_BASE]]));
+  if (fb !== undefined) {
+    // Linux's simple-framebuffer binding: memory the firmware set up, drawn into by the guest.
+    root
+      .node(`framebuffer@${hex(fb.base)}`)
+      .prop("compatible", str("simple-framebuffer"))
+      .prop("reg", reg([[fb.base, fb.stride * fb.height]]))
+      .prop("width", cells(fb.width))
+      .prop("height", cells(fb.height))
+      .prop("stride", cells(fb.stride))
+      .prop("format", str("x8r8g8b8"));
+  }
 
   const intcs = addCpus(root, cfg);
 

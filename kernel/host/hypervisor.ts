@@ -18,7 +18,7 @@ import { BACKEND_DOMID } from "../public/xen/xenbus.js";
 import { encodeFrame } from "../public/frames.js";
 import { writeBatched } from "./socket-batch.js";
 import {
-  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
+  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type FramebufferBand, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
 } from "../public/protocol.js";
 
 const SLICE_INSTRUCTIONS = 200_000;
@@ -106,6 +106,7 @@ export class Hypervisor {
         append: spec.extra,
         memMiB: spec.memoryMiB,
         harts: spec.vcpus,
+        framebuffer: spec.framebuffer,
       });
     } catch (e) {
       throw new HypervisorError(`domain "${spec.name}": ${(e as Error).message}`);
@@ -323,6 +324,14 @@ export class Hypervisor {
     const d = this.get(domid);
     if (d.state !== "running" && d.state !== "blocked") throw new HypervisorError(`domain ${domid} is ${d.state}`);
     this.markStopped(d, reason);
+  }
+
+  /** An HVM domain's framebuffer lines written since the last read (kernel op framebuffer.read). */
+  framebufferRead(domid: number, full: boolean): FramebufferBand {
+    const m = this.get(domid).machine;
+    const fb = m.framebuffer;
+    if (fb === undefined) throw new HypervisorError(`domain ${domid} has no framebuffer`);
+    return { width: fb.width, height: fb.height, stride: fb.stride, ...m.framebufferChanges(full) };
   }
 
   rename(domid: number, name: string): Domain {

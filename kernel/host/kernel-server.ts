@@ -129,6 +129,7 @@ export class KernelServer {
       case "domain.rename": return hv.rename(req.domid, req.name).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
       case "console.tail": return hv.get(req.domid).consoleTailBytes();
+      case "framebuffer.read": return hv.framebufferRead(req.domid, req.full);
       case "console.read": {
         // Reading attaches this connection's console: what it is sent from now on counts as shown.
         const d = hv.get(req.domid);

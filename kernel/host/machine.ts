@@ -14,7 +14,7 @@ import { GuestMemory } from "./guest-memory.js";
 import { Virtqueues, type VirtioDevice } from "./virtqueue.js";
 import { bootRom } from "./bootrom.js";
 import { parseElf, ElfError } from "./elf.js";
-import { virtBoardTree, fdtLoadAddress } from "./board-tree.js";
+import { virtBoardTree, fdtLoadAddress, type BoardFramebuffer } from "./board-tree.js";
 import { PvDomain } from "./pv/pv-domain.js";
 import { pvLayout, PV_SPECIAL_PAGES, PAGE } from "./pv/pv-layout.js";
 import { startInfoPage } from "./pv/start-info.js";
@@ -33,6 +33,8 @@ export interface MachineConfig {
   readonly harts: number;
   /** Device models for the virtio-mmio slots, in slot order. */
   readonly virtio?: readonly VirtioDevice[];
+  /** HVM: a simple framebuffer of this size at the top of RAM, its changes found by log-dirty mode. */
+  readonly framebuffer?: { readonly width: number; readonly height: number };
   /** Paravirtual domains: this one's id, and how to find the others (event channels, grants). */
   readonly domid?: number;
   readonly peers?: (domid: number) => PvDomain | undefined;
@@ -187,6 +189,7 @@ export class Machine {
       this.copyIn(aligned, data, c.initrd);
       initrd = { start: aligned, end: aligned + data.length };
     }
+    const fb = this.framebuffer;
     const dtb = virtBoardTree({
       ramBytes: this.ramBytes,
       harts: c.harts,
@@ -194,8 +197,10 @@ export class Machine {
       mmuType: "riscv,sv48",
       bootargs: c.append,
       initrd,
+      framebuffer: fb,
     });
-    const fdt = fdtLoadAddress(RAM_BASE, this.ramBytes, dtb.length);
+    if (fb !== undefined) this.setLogDirty(true);
+    const fdt = fdtLoadAddress(RAM_BASE, fb === undefined ? this.ramBytes : fb.base - RAM_BASE, dtb.length);
     this.copyIn(fdt, dtb, "device tree");
     this.kernel.bytes().set(bootRom({ start, fdt, next }), BOOTROM_HOST);
   }
@@ -284,6 +289,34 @@ export class Machine {
     bitmap.fill(0);
     this.kernel.exports.dirtyLogCleared();
     return pages;
+  }
+
+  /** The HVM framebuffer's place and shape, if the machine has one. */
+  get framebuffer(): BoardFramebuffer | undefined {
+    const f = this.config.framebuffer;
+    if (f === undefined || this.config.builder === "linux") return undefined;
+    const stride = f.width * 4;
+    const bytes = Math.ceil((stride * f.height) / PAGE) * PAGE;
+    return { base: RAM_BASE + this.ramBytes - bytes, width: f.width, height: f.height, stride };
+  }
+
+  /**
+   * The framebuffer's lines written since the last call (all of them when `full`), as one band
+   * [y, y + h) and its bytes; h = 0 when nothing changed. Uses (and clears) the dirty log.
+   */
+  framebufferChanges(full: boolean): { y: number; h: number; data: Uint8Array } {
+    const fb = this.framebuffer;
+    if (fb === undefined) throw new MachineError("this machine has no framebuffer");
+    const firstPage = (fb.base - RAM_BASE) / PAGE;
+    const pages = this.takeDirtyPages().filter((p) => p >= firstPage);
+    let y = 0;
+    let end = full ? fb.height : 0;
+    if (!full && pages.length > 0) {
+      y = Math.floor(((Math.min(...pages) - firstPage) * PAGE) / fb.stride);
+      end = Math.min(fb.height, Math.ceil(((Math.max(...pages) - firstPage + 1) * PAGE) / fb.stride));
+    }
+    const h = Math.max(0, end - y);
+    return { y, h, data: this.mem.view(fb.base + y * fb.stride, h * fb.stride).slice() };
   }
 
   /** Plug a virtio device in (the lowest free slot unless given); returns its slot. */

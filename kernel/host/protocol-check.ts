@@ -85,7 +85,13 @@ function spec(v: unknown): DomainSpec {
     kernel: optStr(v, "kernel"),
     ramdisk: optStr(v, "ramdisk"),
     extra: optStr(v, "extra", 1023),
+    ...(v.framebuffer === undefined ? {} : { framebuffer: framebuffer(v.framebuffer) }),
   };
+}
+
+function framebuffer(v: unknown): { width: number; height: number } {
+  if (!isObj(v)) throw new ProtocolError("framebuffer must be { width, height }");
+  return { width: int(v, "width", 16, 2048), height: int(v, "height", 16, 2048) };
 }
 
 const EVENTS: readonly EventKind[] = ["console", "domain"];
@@ -105,6 +111,7 @@ export function checkRequest(m: unknown): RequestFrame {
     case "domain.unpause":
     case "console.read":
     case "console.tail": return { id, op, domid: int(m, "domid", 1, MAX_DOMID) };
+    case "framebuffer.read": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), full: optBool(m, "full") === true };
     case "domain.shutdown": {
       const reason = m.reason;
       if (reason !== "poweroff" && reason !== "reboot") throw new ProtocolError(`reason must be "poweroff" or "reboot"`);

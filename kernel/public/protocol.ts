@@ -33,6 +33,8 @@ export interface DomainSpec {
   readonly kernel?: string;
   readonly ramdisk?: string;
   readonly extra?: string;
+  /** HVM: a simple framebuffer of this size at the top of RAM (its guests find it in the device tree). */
+  readonly framebuffer?: { readonly width: number; readonly height: number };
 }
 
 export interface DomainInfo {
@@ -64,6 +66,11 @@ export type Request =
   | { readonly op: "domain.rename"; readonly domid: number; readonly name: string }
   | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }
   | { readonly op: "console.read"; readonly domid: number }
+  /**
+   * An HVM domain's framebuffer lines written since the last read (all when `full`): replies
+   * FramebufferBand. Found through the domain's dirty log.
+   */
+  | { readonly op: "framebuffer.read"; readonly domid: number; readonly full: boolean }
   /** The last 64 KiB of the console, without attaching (for a screen that draws the console). */
   | { readonly op: "console.tail"; readonly domid: number }
   | { readonly op: "subscribe"; readonly events: readonly EventKind[] }
@@ -167,6 +174,16 @@ export interface VirtioDoneFrame {
 }
 
 export type RequestFrame = Request & { readonly id: number };
+
+/** Lines [y, y + h) of an HVM framebuffer (x8r8g8b8, `stride` bytes a line); h = 0: no change. */
+export interface FramebufferBand {
+  readonly width: number;
+  readonly height: number;
+  readonly stride: number;
+  readonly y: number;
+  readonly h: number;
+  readonly data: Uint8Array;
+}
 
 export interface HostInfo {
   readonly version: number;

@@ -4,7 +4,7 @@
 
 import { FrameConnection } from "../../tools/lib/frame-connection.js";
 import {
-  KERNEL_SOCKET, PROTOCOL_VERSION, type GrantSegmentSpec, type RingRequestsFrame, type VirtioRequestFrame,
+  KERNEL_SOCKET, PROTOCOL_VERSION, type FramebufferBand, type GrantSegmentSpec, type RingRequestsFrame, type VirtioRequestFrame,
 } from "../../kernel/public/protocol.js";
 import { join } from "node:path";
 
@@ -95,6 +95,16 @@ export class KernelPort {
 
   async notifyEvtchn(domid: number, devid: number): Promise<void> {
     await this.conn.request({ op: "evtchn.notify", domid, devid });
+  }
+
+  /** An HVM domain's framebuffer lines written since the last call (all when `full`). */
+  async framebufferRead(domid: number, full: boolean): Promise<FramebufferBand> {
+    const r = await this.conn.request({ op: "framebuffer.read", domid, full }) as Partial<FramebufferBand>;
+    const { width, height, stride, y, h, data } = r;
+    if (![width, height, stride, y, h].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0) || !(data instanceof Uint8Array)) {
+      throw new Error("the kernel's framebuffer.read reply is malformed");
+    }
+    return r as FramebufferBand;
   }
 
   async grantWrite(domid: number, segments: readonly GrantSegmentSpec[], data: Uint8Array): Promise<void> {

@@ -1,7 +1,7 @@
 // The screens of the host's domains, one per domain that has a vfb: what it shows (the guest's
-// PV framebuffer once its frontend connects; until then, and for an HVM guest always, its
-// console drawn as text), where it is served (a VNC display), and where keys typed on it go (the
-// guest's PV keyboard, or else its console).
+// framebuffer: a PV frontend's once it connects, an HVM guest's once it draws in it; until then
+// its console drawn as text), where it is served (a VNC display), and where keys typed on it go
+// (the guest's PV keyboard, or else its console).
 
 import type { Screen } from "./screen.js";
 import type { RfbInput } from "./rfb-server.js";
@@ -50,6 +50,8 @@ export interface ScreenServices {
 
 export class DomainScreen {
   framebuffer: PvFramebuffer | undefined;
+  /** An HVM guest has drawn in its framebuffer: the screen shows that, not the console. */
+  hvmFramebuffer = false;
   keyboard: PvKeyboard | undefined;
   published: PublishedScreen | undefined;
   private readonly consoleView: ConsoleRenderer;
@@ -60,7 +62,7 @@ export class DomainScreen {
 
   /** Console output: drawn while the guest's framebuffer is not connected. */
   console(bytes: Uint8Array): void {
-    if (this.framebuffer === undefined) this.consoleView.write(bytes);
+    if (this.framebuffer === undefined && !this.hvmFramebuffer) this.consoleView.write(bytes);
   }
 
   /** Where a VNC client's keys and pointer go. */

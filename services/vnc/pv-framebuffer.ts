@@ -79,8 +79,7 @@ export class PvFramebuffer {
       at += len;
     }
     const bytes = await this.kernel.grantRead(this.domid, segments);
-    const words = new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    screen.putImage(0, top, width, bottom - top, words, lineLength / 4);
+    screen.putImage(0, top, width, bottom - top, wordsOf(bytes), lineLength / 4);
   }
 
   /**
@@ -118,4 +117,9 @@ export class PvFramebuffer {
     await this.draw(screen, top, bottom - top);
     return rects;
   }
+}
+
+/** x8r8g8b8 bytes as the screen's 0x00RRGGBB words (a copy: the bytes may not be aligned). */
+export function wordsOf(bytes: Uint8Array): Uint32Array {
+  return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }

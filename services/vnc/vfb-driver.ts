@@ -9,7 +9,7 @@
 import type { DeviceDriver, DeviceRef, NodeReader, OpenDevice } from "../common/xenbus-backend.js";
 import type { KernelPort } from "../common/kernel-port.js";
 import { Screen } from "./screen.js";
-import { PvFramebuffer } from "./pv-framebuffer.js";
+import { PvFramebuffer, wordsOf } from "./pv-framebuffer.js";
 import { PvKeyboard } from "./pv-keyboard.js";
 import { DomainScreen, type ScreenServices } from "./domain-screens.js";
 
@@ -24,7 +24,12 @@ export const VKBD_CHANNEL_BASE = 1 << 20;
 
 export interface VfbDevice extends OpenDevice {
   readonly domain: DomainScreen;
+  /** HVM: the timer that looks for the guest's framebuffer changes. */
+  poll?: NodeJS.Timeout;
 }
+
+/** How often an HVM guest's framebuffer is looked at: 25 frames a second at most. */
+const HVM_POLL_MS = 40;
 
 export interface VkbdDevice extends OpenDevice {
   readonly domid: number;
@@ -77,7 +82,47 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
     // Ask the frontend for update events, so the backend draws only what changed.
     if (consoleOnly !== "1") await publish("request-update", "1");
     this.log(`${ref.label}: VNC display :${published.display} on ${published.address}:${published.port}`);
-    return { domain, virtio: undefined, standalone: consoleOnly === "1" };
+    const dev: VfbDevice = { domain, virtio: undefined, standalone: consoleOnly === "1" };
+    if (consoleOnly === "1") dev.poll = this.watchHvmFramebuffer(domain);
+    return dev;
+  }
+
+  /**
+   * An HVM guest's framebuffer (if the kernel gave it one) is read through the domain's dirty
+   * log: the lines written since the last look. The screen shows the console until the guest
+   * first draws there, then the framebuffer.
+   */
+  private watchHvmFramebuffer(domain: DomainScreen): NodeJS.Timeout | undefined {
+    let busy = false;
+    let none = false;
+    const timer = setInterval(() => {
+      if (busy || none) return;
+      busy = true;
+      void (async () => {
+        try {
+          const first = !domain.hvmFramebuffer;
+          const band = await this.kernel.framebufferRead(domain.domid, false);
+          if (band.h === 0) return;
+          const screen = domain.screen;
+          if (first) {
+            domain.hvmFramebuffer = true;
+            screen.resize(band.width, band.height);
+            const all = await this.kernel.framebufferRead(domain.domid, true);
+            screen.putImage(0, 0, all.width, all.h, wordsOf(all.data), all.stride / 4);
+            return;
+          }
+          screen.putImage(0, band.y, band.width, band.h, wordsOf(band.data), band.stride / 4);
+        } catch (e) {
+          // No framebuffer (the kernel said so), or the domain is gone: stop looking.
+          none = true;
+          clearInterval(timer);
+          if (!/has no framebuffer|does not exist/.test((e as Error).message)) this.log(`domain ${domain.domid}: framebuffer: ${(e as Error).message}`);
+        } finally {
+          busy = false;
+        }
+      })();
+    }, HVM_POLL_MS);
+    return timer;
   }
 
   async connect(dev: VfbDevice, ref: DeviceRef, frontend: NodeReader): Promise<void> {
@@ -102,6 +147,7 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
   }
 
   async close(dev: VfbDevice, ref: DeviceRef, bound: boolean): Promise<void> {
+    clearInterval(dev.poll);
     if (this.screens.get(ref.domid) === dev.domain) this.screens.delete(ref.domid);
     if (bound) await this.kernel.unbindEvtchn(ref.domid, 0).catch(() => {});
     await dev.domain.published?.close();
@@ -133,3 +179,4 @@ export class VkbdDriver implements DeviceDriver<VkbdDevice> {
     if (bound) await this.kernel.unbindEvtchn(ref.domid, VKBD_CHANNEL_BASE + ref.devid).catch(() => {});
   }
 }
+

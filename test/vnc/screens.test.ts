@@ -189,7 +189,7 @@ describe("the framebuffer service", () => {
     }
   });
 
-  it("a U-Boot HVM domain's console is a text screen; keys typed on it go to the console", async () => {
+  it("a U-Boot HVM domain's console is a text screen that takes keys, until the guest draws in its framebuffer", async () => {
     const cfg = config("uscr", ["builder = 'hvm'", "memory = 128", `bios = '${UBOOT_MMODE}'`, "vfb = [ 'type=vnc' ]"]);
     const c = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
     consoles.push(c);
@@ -214,6 +214,21 @@ describe("the framebuffer service", () => {
     } finally {
       kernel.close();
     }
+    // Its framebuffer (800x600 at the top of its 128 MiB, left out of the device tree's memory):
+    // once the guest draws there, the screen shows it. U-Boot draws with `mw.l`: 16 red lines.
+    const fbBytes = Math.ceil((800 * 600 * 4) / 4096) * 4096;
+    const fbBase = 0x80000000 + 128 * 1024 * 1024 - fbBytes;
+    await c.run(`mw.l ${fbBase.toString(16)} 00ff0000 ${(16 * 800).toString(16)}`, UBOOT_PROMPT);
+    await eventually("the framebuffer on a new viewer", async () => {
+      const v = await TestRfbClient.connect(port);
+      clients.push(v);
+      await v.update(false);
+      v.close();
+      if (v.fb.width !== 800) return -1;
+      let wrong = 0;
+      for (let i = 0; i < 800 * 600; i++) if ((v.fb.pixels[i] & 0xffffff) !== (i < 16 * 800 ? 0xff0000 : 0)) wrong++;
+      return wrong;
+    }, (wrong) => wrong === 0);
   });
 
   it("follows the manual's port rules: lowest free display, reuse after shutdown, a fixed display", async () => {

@@ -5,6 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { DomainSpec } from "../../kernel/public/protocol.js";
+import { XENFB_HEIGHT, XENFB_WIDTH } from "../../kernel/public/xen/fbif.js";
 import type { DomainState } from "../../kernel/public/protocol.js";
 import type { XendDomain } from "../../kernel/public/xend-protocol.js";
 import { parseDomainSxp, domainToSxp } from "../config/domain-sxp.js";
@@ -116,6 +117,8 @@ export function kernelSpec(g: GuestConfig): DomainSpec {
     ...(c.kernel === undefined ? {} : { kernel: c.kernel }),
     ...(c.ramdisk === undefined ? {} : { ramdisk: c.ramdisk }),
     ...(c.extra === undefined ? {} : { extra: c.extra }),
+    // An HVM guest with a VNC screen gets a simple framebuffer of Xen's default size.
+    ...(c.builder === "hvm" && c.vfb.some((v) => v.type === "vnc") ? { framebuffer: { width: XENFB_WIDTH, height: XENFB_HEIGHT } } : {}),
   };
 }
 
