@@ -8,6 +8,7 @@ import { cpubench } from './cpubench.js';
 import { benchRuns, firstLine, machineLine, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
 import { idleDomains } from './idle-domains.js';
 import { netBench } from './net.js';
+import { vncBench } from './vnc.js';
 import { storeBench } from './store.js';
 import { ubootBoot } from './uboot-boot.js';
 import { xmCreateBench } from './xm-create.js';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   'idle-domains': idleDomains,
   blk: blkBench,
   net: netBench,
+  vnc: vncBench,
 };
 
 const START = '<!-- bench:results:start -->';

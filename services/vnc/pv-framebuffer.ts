@@ -15,7 +15,8 @@ import type { Rect, Screen } from "./screen.js";
 
 const PAGE = 4096;
 const REFS_PER_PAGE = PAGE / 4;
-const OUT_SLOTS = XENFB_OUT_RING_SIZE / XENFB_OUT_EVENT_SIZE;
+/** 51 events of 40 bytes in the 2048-byte ring (Xen's XENFB_OUT_RING_LEN, rounded down). */
+const OUT_SLOTS = Math.floor(XENFB_OUT_RING_SIZE / XENFB_OUT_EVENT_SIZE);
 /** The largest framebuffer served: 2048x2048 at 32 bits. */
 const MAX_FB_BYTES = 16 * 1024 * 1024;
 
@@ -62,8 +63,8 @@ export class PvFramebuffer {
     return new PvFramebuffer(kernel, domid, pageRef, { width, height, lineLength }, pages);
   }
 
-  /** Copy lines [y, y + h) from the guest onto the screen. */
-  async draw(screen: Screen, y: number, h: number): Promise<void> {
+  /** Copy lines [y, y + h) from the guest onto the screen: all of each line, or columns [x0, x1). */
+  async draw(screen: Screen, y: number, h: number, x0 = 0, x1 = this.mode.width): Promise<void> {
     const { width, height, lineLength } = this.mode;
     const top = Math.max(0, y);
     const bottom = Math.min(height, y + h);
@@ -79,7 +80,10 @@ export class PvFramebuffer {
       at += len;
     }
     const bytes = await this.kernel.grantRead(this.domid, segments);
-    screen.putImage(0, top, width, bottom - top, wordsOf(bytes), lineLength / 4);
+    const left = Math.max(0, Math.min(x0, width));
+    const right = Math.max(left, Math.min(x1, width));
+    // Only the columns that changed are damaged, so a typed character is a small update.
+    screen.putImage(left, top, right - left, bottom - top, wordsOf(bytes).subarray(left), lineLength / 4);
   }
 
   /**
@@ -114,7 +118,7 @@ export class PvFramebuffer {
     await this.kernel.grantWrite(this.domid, [{ ref: this.pageRef, offset: XENFB_PAGE_OUT_CONS, len: 4 }], consBytes);
     const top = Math.min(...rects.map((r) => r.y));
     const bottom = Math.max(...rects.map((r) => r.y + r.h));
-    await this.draw(screen, top, bottom - top);
+    await this.draw(screen, top, bottom - top, Math.min(...rects.map((r) => r.x)), Math.max(...rects.map((r) => r.x + r.w)));
     return rects;
   }
 }

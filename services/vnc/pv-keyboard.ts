@@ -9,7 +9,8 @@ import {
 } from "../../kernel/public/xen/kbdif.js";
 import type { KernelPort } from "../common/kernel-port.js";
 
-const IN_SLOTS = XENKBD_IN_RING_SIZE / XENKBD_IN_EVENT_SIZE;
+/** 51 events of 40 bytes in the 2048-byte ring (Xen's XENKBD_IN_RING_LEN, rounded down). */
+const IN_SLOTS = Math.floor(XENKBD_IN_RING_SIZE / XENKBD_IN_EVENT_SIZE);
 
 export class PvKeyboard {
   private queue: Promise<void> = Promise.resolve();

@@ -68,6 +68,8 @@ export class VncListener {
 
   /** Decides what `socket` speaks and serves it. */
   accept(socket: Socket): void {
+    // An update leaves in several writes; Nagle would hold the last one for the client's delayed ACK.
+    socket.setNoDelay(true);
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
