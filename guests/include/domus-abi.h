@@ -287,6 +287,7 @@
 #define BACKEND_VIRTIO "virtio"
 #define VDISK_CDROM 1
 #define VDISK_READONLY 4
+#define VFB_CONSOLE "console"
 #define XenbusStateClosed 6
 #define XenbusStateClosing 5
 #define XenbusStateConnected 4

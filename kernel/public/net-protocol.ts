@@ -2,6 +2,9 @@
 // `domus net` and tests ask it. Framing and request/reply rules are the kernel protocol's
 // (frames.ts): {id, op, ...} gets one {id, ok, result | error}.
 
+/** The manual's first bridge: a NIC without bridge= is on it, and it always exists. */
+export const DEFAULT_BRIDGE = "br0";
+
 export const NET_CONTROL_SOCKET = "run/net/control.sock"; // relative to DOMUS_HOME
 /** Where host programs plug into bridge NAME with QEMU's stream framing: run/net/NAME.sock. */
 export const NET_RUN_DIR = "run/net";

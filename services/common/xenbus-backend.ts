@@ -94,10 +94,6 @@ export class XenbusBackend<D extends OpenDevice> {
     });
   }
 
-  /** The open devices, for listings. */
-  entries(): { readonly ref: DeviceRef; readonly dev: D }[] {
-    return [...this.devices.values()];
-  }
 
   private serveVirtio(req: VirtioRequestFrame): void {
     const virtio = this.devices.get(keyOf(req.domid, req.devid))?.dev.virtio;

@@ -7,10 +7,8 @@ import { join } from "node:path";
 import { Bridge } from "./bridge.js";
 import { StreamListener } from "./stream-socket.js";
 import { UplinkPort } from "./uplink-port.js";
+import { DEFAULT_BRIDGE } from "../../kernel/public/net-protocol.js";
 import type { BridgeTable } from "./netback.js";
-
-/** The manual's first bridge; there is always one. */
-export const DEFAULT_BRIDGE = "br0";
 
 /** The bridge `network-script` gives an uplink, or none. Xen: 'network-bridge netdev=eth0 bridge=xenbr0'. */
 export function uplinkBridge(networkScript: string): string | undefined {

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { homePaths } from "../../tools/lib/home.js";
 import { serveFrames } from "../../tools/lib/frame-server.js";
 import { readXendConfig } from "../../tools/xend/xend-config.js";
-import { NET_CONTROL_SOCKET, NET_RUN_DIR } from "../../kernel/public/net-protocol.js";
+import { DEFAULT_BRIDGE, NET_CONTROL_SOCKET, NET_RUN_DIR } from "../../kernel/public/net-protocol.js";
 import { KernelPort } from "../common/kernel-port.js";
 import { serveClasses, serviceMain } from "../common/service-main.js";
 import { NetDriver } from "./netback.js";
-import { Bridges, DEFAULT_BRIDGE, uplinkBridge } from "./bridges.js";
+import { Bridges, uplinkBridge } from "./bridges.js";
 import { NetControl } from "./control.js";
 
 serviceMain("net", "Domus network service: bridges and the virtual NICs of one host's domains", async (ctx) => {

@@ -197,9 +197,4 @@ export class NetifServer {
     this.kernel.ringRespond(this.domid, this.devid, NETIF_TX_RING, positions, [], new Uint8Array(0), all);
   }
 
-  /** The rings are gone (unplugged, or the guest reconnects): forget what they held. */
-  reset(): void {
-    this.pendingTx = [];
-    this.rxBuffers.length = 0;
-  }
 }

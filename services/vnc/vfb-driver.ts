@@ -10,6 +10,7 @@ import type { DeviceDriver, DeviceRef, NodeReader, OpenDevice } from "../common/
 import type { KernelPort } from "../common/kernel-port.js";
 import { Screen } from "./screen.js";
 import { PvFramebuffer, wordsOf } from "./pv-framebuffer.js";
+import { VFB_CONSOLE } from "../../kernel/public/xen/xenbus.js";
 import { PvKeyboard } from "./pv-keyboard.js";
 import { DomainScreen, type ScreenServices } from "./domain-screens.js";
 
@@ -63,7 +64,7 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
 
   async open(ref: DeviceRef, node: NodeReader, publish: (key: string, value: string) => Promise<void>): Promise<VfbDevice> {
     const [type, listen, display, unused, keymap, password, consoleOnly, served] =
-      await Promise.all(["type", "vnclisten", "vncdisplay", "vncunused", "keymap", "vncpasswd", "console", "display"].map(node));
+      await Promise.all(["type", "vnclisten", "vncdisplay", "vncunused", "keymap", "vncpasswd", VFB_CONSOLE, "display"].map(node));
     if (type !== "vnc") throw new Error(`a vfb of type ${type ?? "(none)"}: only type=vnc is served`);
     const translator = await this.services.keyboard(keymap ?? "en-us");
     const domain = new DomainScreen(ref.domid, new Screen(CONSOLE_WIDTH, CONSOLE_HEIGHT), translator, this.services);

@@ -8,11 +8,8 @@ import { XenbusState } from "../../kernel/public/xen/xenbus.js";
 import type { VfbSpec } from "../config/vfb.js";
 import type { XendSettings } from "./xend-config.js";
 import { plugDevices, type DeviceNodes } from "./xenbus-devices.js";
-import { backendPath } from "../../kernel/public/xen/xenbus.js";
+import { backendPath, VFB_CONSOLE } from "../../kernel/public/xen/xenbus.js";
 import { withStore } from "./store-session.js";
-
-/** The backend node that says the screen shows the guest's console (no framebuffer frontend). */
-export const VFB_CONSOLE = "console";
 
 function vfbNodes(vfb: VfbSpec, settings: XendSettings, hvm: boolean): DeviceNodes {
   if (vfb.type !== "vnc") throw new Error("vfb type=sdl needs a display on the host; Domus serves screens over VNC only (type=vnc)");

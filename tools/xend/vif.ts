@@ -5,12 +5,10 @@
 
 import { backendPath, frontendPath, BACKEND_DOMID, BACKEND_VIRTIO, XenbusState } from "../../kernel/public/xen/xenbus.js";
 import type { XendVif } from "../../kernel/public/xend-protocol.js";
+import { DEFAULT_BRIDGE } from "../../kernel/public/net-protocol.js";
 import type { VifSpec } from "../config/vif.js";
 import { randomMac } from "../config/mac.js";
 import { listDevices, plugDevices, unplugDevice, type DeviceNodes } from "./xenbus-devices.js";
-
-/** The manual's default bridge. */
-export const DEFAULT_BRIDGE = "br0";
 
 /** A NIC with its MAC fixed, as xend records it so a restarted domain keeps its addresses. */
 export function withMac(vif: VifSpec): VifSpec & { readonly mac: string } {

@@ -42,6 +42,9 @@ export function backendRoot(cls: DeviceClass, backendDomid = BACKEND_DOMID): str
  */
 export const BACKEND_VIRTIO = "virtio";
 
+/** A vfb backend node of Domus's own: `console` = 1 when the screen shows the guest's console (HVM guests). */
+export const VFB_CONSOLE = "console";
+
 /** Xen's VDISK_* bits of a vbd's `info` node. */
 export const VDISK_CDROM = 1;
 export const VDISK_READONLY = 4;
