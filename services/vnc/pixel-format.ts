@@ -84,11 +84,15 @@ export class PixelTranslator {
   private readonly red: Uint32Array;
   private readonly green: Uint32Array;
   private readonly blue: Uint32Array;
+  /** The client's true colour is the screen's own 0x00RRGGBB: values need no lookups. */
+  private readonly identity: boolean;
 
   /** `format` must have passed pixelFormatProblem(). */
   constructor(format: PixelFormat) {
     this.format = format;
     const f = format.trueColour ? format : COLOUR_MAP_FORMAT;
+    this.identity = format.trueColour && f.redMax === 255 && f.greenMax === 255 && f.blueMax === 255 &&
+      f.redShift === 16 && f.greenShift === 8 && f.blueShift === 0;
     this.bytesPerPixel = format.bitsPerPixel / 8;
     const table = (max: number, shift: number) => Uint32Array.from({ length: 256 }, (_, v) => Math.round((v * max) / 255) * 2 ** shift);
     this.red = table(f.redMax, f.redShift);
@@ -105,7 +109,12 @@ export class PixelTranslator {
     const out = new Uint32Array(w * h);
     for (let row = 0; row < h; row++) {
       const from = (y + row) * stride + x;
-      for (let col = 0; col < w; col++) out[row * w + col] = this.value(src[from + col]);
+      if (this.identity) {
+        // The top byte of a guest's x8r8g8b8 word is padding: cleared, as value() would.
+        for (let col = 0; col < w; col++) out[row * w + col] = src[from + col] & 0xffffff;
+      } else {
+        for (let col = 0; col < w; col++) out[row * w + col] = this.value(src[from + col]);
+      }
     }
     return out;
   }
