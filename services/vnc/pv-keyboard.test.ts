@@ -11,8 +11,13 @@ function guestPage(): { kernel: KernelPort; page: DataView; events: { slot: numb
   const kernel = {
     grantRead: async (_d: number, segs: readonly GrantSegmentSpec[]) => bytes.slice(segs[0].offset, segs[0].offset + segs[0].len),
     grantWrite: async (_d: number, segs: readonly GrantSegmentSpec[], data: Uint8Array) => {
-      bytes.set(data, segs[0].offset);
-      if (segs[0].len === 40) events.push({ slot: segs[0].offset, keycode: new DataView(data.buffer, data.byteOffset).getUint32(4, true), pressed: data[1] });
+      let at = 0;
+      for (const seg of segs) {
+        const part = data.subarray(at, at + seg.len);
+        bytes.set(part, seg.offset);
+        if (seg.len === 40) events.push({ slot: seg.offset, keycode: new DataView(part.buffer, part.byteOffset).getUint32(4, true), pressed: part[1] });
+        at += seg.len;
+      }
     },
     notifyEvtchn: async () => {
       page.setUint32(0, page.getUint32(4, true), true); // the guest took everything

@@ -14,6 +14,9 @@ const IN_SLOTS = Math.floor(XENKBD_IN_RING_SIZE / XENKBD_IN_EVENT_SIZE);
 
 export class PvKeyboard {
   private queue: Promise<void> = Promise.resolve();
+  /** The producer index as this backend last wrote it, and the consumer index as last read. */
+  private prod: number | undefined;
+  private cons = 0;
   dropped = 0;
 
   constructor(
@@ -50,19 +53,29 @@ export class PvKeyboard {
   }
 
   private async write(event: Uint8Array): Promise<void> {
-    const head = await this.kernel.grantRead(this.domid, [{ ref: this.pageRef, offset: 0, len: 8 }]);
-    const hv = new DataView(head.buffer, head.byteOffset, 8);
-    const cons = hv.getUint32(XENKBD_PAGE_IN_CONS, true);
-    const prod = hv.getUint32(XENKBD_PAGE_IN_PROD, true);
-    if (((prod - cons) >>> 0) >= IN_SLOTS) {
-      this.dropped++;
-      return;
+    // The backend is the ring's only producer, so it keeps in_prod itself and reads the page only
+    // to learn it (the first time) or to see what the guest consumed when the ring looks full.
+    if (this.prod === undefined || ((this.prod - this.cons) >>> 0) >= IN_SLOTS) {
+      const head = await this.kernel.grantRead(this.domid, [{ ref: this.pageRef, offset: 0, len: 8 }]);
+      const hv = new DataView(head.buffer, head.byteOffset, 8);
+      this.cons = hv.getUint32(XENKBD_PAGE_IN_CONS, true);
+      this.prod ??= hv.getUint32(XENKBD_PAGE_IN_PROD, true);
+      if (((this.prod - this.cons) >>> 0) >= IN_SLOTS) {
+        this.dropped++;
+        return;
+      }
     }
+    const prod = this.prod;
     const slot = XENKBD_IN_RING_OFFS + (prod % IN_SLOTS) * XENKBD_IN_EVENT_SIZE;
-    await this.kernel.grantWrite(this.domid, [{ ref: this.pageRef, offset: slot, len: XENKBD_IN_EVENT_SIZE }], event);
-    const next = new Uint8Array(4);
-    new DataView(next.buffer).setUint32(0, (prod + 1) >>> 0, true);
-    await this.kernel.grantWrite(this.domid, [{ ref: this.pageRef, offset: XENKBD_PAGE_IN_PROD, len: 4 }], next);
+    const bytes = new Uint8Array(XENKBD_IN_EVENT_SIZE + 4);
+    bytes.set(event);
+    new DataView(bytes.buffer).setUint32(XENKBD_IN_EVENT_SIZE, (prod + 1) >>> 0, true);
+    // The event, then the index that publishes it, in one copy: the kernel writes segments in order.
+    await this.kernel.grantWrite(this.domid, [
+      { ref: this.pageRef, offset: slot, len: XENKBD_IN_EVENT_SIZE },
+      { ref: this.pageRef, offset: XENKBD_PAGE_IN_PROD, len: 4 },
+    ], bytes);
+    this.prod = (prod + 1) >>> 0;
     await this.kernel.notifyEvtchn(this.domid, this.channel);
   }
 }
