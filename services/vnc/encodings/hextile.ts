@@ -3,6 +3,7 @@
 
 import type { ByteWriter } from "../byte-writer.js";
 import type { PixelTranslator } from "../pixel-format.js";
+import { encodeRaw } from "./raw.js";
 
 export const HEXTILE = 5;
 
@@ -22,13 +23,20 @@ interface Subrect {
 }
 
 /** The most frequent value of a tile, and how many different values it has (up to 3). */
+/** More distinct colours than this in a 16x16 tile: subrectangles cannot beat sending it raw. */
+const MANY_COLOURS = 64;
+
 function survey(tile: Uint32Array): { background: number; colours: number } {
+  // Most tiles of a real screen are one colour: tell those at the cost of one compare a pixel.
+  const first = tile[0];
+  if (tile.every((v) => v === first)) return { background: first, colours: 1 };
   const counts = new Map<number, number>();
   let background = tile[0];
   let best = 0;
   for (const v of tile) {
     const n = (counts.get(v) ?? 0) + 1;
     counts.set(v, n);
+    if (counts.size > MANY_COLOURS) return { background, colours: Infinity };
     if (n > best) {
       best = n;
       background = v;
@@ -88,13 +96,13 @@ export function encodeHextile(values: Uint32Array, w: number, h: number, px: Pix
       // The subrectangle count is a byte; past what a raw tile costs they are not worth it.
       const mono = s.colours === 2;
       const perRect = mono ? 2 : 2 + bpp;
-      const rects = subrects(tile, tw, th, s.background, Math.min(255, Math.floor(rawSize / perRect)));
-      const fg = rects[0].colour;
+      const rects = s.colours === Infinity ? [] : subrects(tile, tw, th, s.background, Math.min(255, Math.floor(rawSize / perRect)));
+      const fg = rects[0]?.colour;
       const fgFlag = mono && fg !== foreground ? FOREGROUND_SPECIFIED : 0;
       const size = (flags0 !== 0 ? bpp : 0) + (fgFlag !== 0 ? bpp : 0) + 1 + rects.length * perRect;
-      if (rects.length > 255 || size >= rawSize) {
+      if (rects.length === 0 || rects.length > 255 || size >= rawSize) {
         out.u8(RAW_TILE);
-        for (const v of tile) px.put(out, v);
+        encodeRaw(tile, px, out);
         background = undefined;
         foreground = undefined;
         continue;

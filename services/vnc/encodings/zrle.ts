@@ -47,6 +47,13 @@ function putRunLength(out: ByteWriter, length: number): void {
 }
 
 function encodeTile(tile: Uint32Array, w: number, h: number, cp: ReturnType<typeof compactPixel>, out: ByteWriter): void {
+  // Most tiles of a real screen are one colour: tell those at the cost of one compare a pixel.
+  const first = tile[0];
+  if (tile.every((v) => v === first)) {
+    out.u8(SOLID);
+    cp.put(out, first);
+    return;
+  }
   const palette = new Map<number, number>();
   const runs: { value: number; length: number }[] = [];
   for (const v of tile) {
