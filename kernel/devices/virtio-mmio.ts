@@ -6,7 +6,7 @@ import { VIRTIO_STATE_BASE, VIRTIO_SLOT_STATE_SIZE, EXIT_NOTIFY } from "../publi
 import { VIRTIO_IRQ_BASE, VIRTIO_SLOTS } from "../public/board";
 import {
   VS_DEVICE_ID, VS_VENDOR_ID, VS_DEVICE_FEATURES, VS_DRIVER_FEATURES, VS_DEVICE_FEATURES_SEL,
-  VS_DRIVER_FEATURES_SEL, VS_QUEUE_SEL, VS_INTERRUPT_STATUS, VS_STATUS, VS_CONFIG_GENERATION, VS_RESETS,
+  VS_DRIVER_FEATURES_SEL, VS_QUEUE_SEL, VS_INTERRUPT_STATUS, VS_STATUS, VS_CONFIG_GENERATION, VS_RESETS, VS_CONFIG_WRITTEN,
   VS_QUEUE_NUM_MAX, VS_NOTIFY_PENDING, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY,
   VQ_DESC, VQ_DRIVER, VQ_DEVICE, VS_LAST_AVAIL, VS_CONFIG, VIRTIO_CONFIG_SIZE, VIRTIO_MMIO_MAGIC,
   VIRTIO_MMIO_VERSION,
@@ -35,6 +35,7 @@ function resetSlot(b: usize): void {
   store<u32>(b + VS_INTERRUPT_STATUS, 0);
   store<u32>(b + VS_STATUS, 0);
   store<u32>(b + VS_NOTIFY_PENDING, 0);
+  store<u32>(b + VS_CONFIG_WRITTEN, 0);
   store<u32>(b + VS_RESETS, load<u32>(b + VS_RESETS) + 1);
   memory.fill(b + VS_QUEUES, 0, <usize>VIRTIO_MAX_QUEUES * VQ_SIZE);
   memory.fill(b + VS_LAST_AVAIL, 0, VIRTIO_MAX_QUEUES * 2);
@@ -104,6 +105,10 @@ export function virtioWrite(slot: i32, off: u32, v: u64, size: i32): void {
     else if (size == 2) store<u16>(p, <u16>v);
     else if (size == 4) store<u32>(p, <u32>v);
     else store<u64>(p, v);
+    // A paged config space (virtio-input's select/subsel) changes with what the driver writes:
+    // the host fills in the page before the driver's next access.
+    store<u32>(b + VS_CONFIG_WRITTEN, 1);
+    requestExit(EXIT_NOTIFY, 0);
     return;
   }
   const val = <u32>v;

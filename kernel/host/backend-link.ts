@@ -7,7 +7,7 @@
 import type { Socket } from "node:net";
 import { encodeRawFrame } from "../public/frames.js";
 import { writeBatched } from "./socket-batch.js";
-import { MAX_BULK_FRAME_BYTES, type VirtioDoneFrame, type VirtioRequestFrame } from "../public/protocol.js";
+import { MAX_BULK_FRAME_BYTES, type VirtioConfigPage, type VirtioDoneFrame, type VirtioRequestFrame } from "../public/protocol.js";
 import type { VirtioAnswer, VirtioBackend, VirtioRequest } from "./virtio-backend.js";
 
 /** One connection that said backend.hello. */
@@ -34,6 +34,7 @@ export class RemoteDevice implements VirtioBackend {
     readonly deviceId: number,
     readonly features: bigint,
     private readonly configBytes: Uint8Array,
+    readonly configPages: readonly VirtioConfigPage[] | undefined,
   ) {}
 
   config(): Uint8Array {

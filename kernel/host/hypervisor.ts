@@ -18,7 +18,7 @@ import { BACKEND_DOMID } from "../public/xen/xenbus.js";
 import { encodeFrame } from "../public/frames.js";
 import { writeBatched } from "./socket-batch.js";
 import {
-  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type FramebufferBand, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason,
+  PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type FramebufferBand, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason, type VirtioConfigPage,
 } from "../public/protocol.js";
 
 const SLICE_INSTRUCTIONS = 200_000;
@@ -139,12 +139,14 @@ export class Hypervisor {
    * A backend plugs a virtio device into a domain. The same device attached again (its backend
    * restarted) keeps its slot, and the requests it had not answered go to the new connection.
    */
-  attachDevice(peer: BackendPeer, a: { domid: number; devid: number; deviceId: number; features: number; config: Uint8Array; slot?: number }): number {
+  attachDevice(peer: BackendPeer, a: {
+    domid: number; devid: number; deviceId: number; features: number; config: Uint8Array; slot?: number; configPages?: readonly VirtioConfigPage[];
+  }): number {
     const d = this.get(a.domid);
     const key = BackendLinks.keyOf(peer.instance, a.domid, a.devid);
     let plugged = d.devices.get(key);
     if (plugged === undefined) {
-      const dev = new RemoteDevice(this.links, key, a.domid, a.devid, a.deviceId, BigInt(a.features), a.config);
+      const dev = new RemoteDevice(this.links, key, a.domid, a.devid, a.deviceId, BigInt(a.features), a.config, a.configPages);
       let slot: number;
       try {
         slot = d.machine.attachVirtio(new ChainDevice(dev, (msg) => this.log(`domain ${a.domid}: ${msg}`)), a.slot);

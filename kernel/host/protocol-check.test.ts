@@ -30,6 +30,9 @@ describe("checkRequest", () => {
     [{ id: 1, op: "backend.hello", version: 1, instance: "b/k" }, 'instance "b/k" may hold'],
     [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(513) }, "config must be at most 512 bytes"],
     [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(8), slot: 99 }, "slot must be an integer from 0"],
+    [{ id: 1, op: "device.attach", domid: 1, devid: 0, deviceId: 18, features: 0, config: new Uint8Array(8), configPages: [{ select: 1, subsel: 0, data: new Uint8Array(129) }] }, "data must be at most 128 bytes"],
+    [{ id: 1, op: "device.attach", domid: 1, devid: 0, deviceId: 18, features: 0, config: new Uint8Array(8), configPages: [{ select: 256, subsel: 0, data: new Uint8Array(1) }] }, "select must be an integer from 0 to 255"],
+    [{ id: 1, op: "device.attach", domid: 1, devid: 0, deviceId: 18, features: 0, config: new Uint8Array(8), configPages: "x" }, "configPages must be a list"],
   ])("rejects %j", (m, message) => {
     expect(() => checkRequest(m)).toThrow(ProtocolError);
     expect(() => checkRequest(m)).toThrow(message);
@@ -53,7 +56,7 @@ describe("checkRequest", () => {
       "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "ring.bind", "ring.unbind", "grant.read", "grant.write",
       "evtchn.bind", "evtchn.unbind", "evtchn.notify", "console.tail", "domain.rename", "x");
     fc.assert(fc.property(
-      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),
+      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), configPages: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),
       (m) => {
         try {
           checkRequest(m);

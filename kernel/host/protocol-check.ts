@@ -3,7 +3,9 @@
 
 import {
   type Builder, type DomainSpec, type EventKind, type RequestFrame, type VirtioDoneFrame, type RingRespondFrame, type GrantSegmentSpec, MAX_WEIGHT,
+  type VirtioConfigPage, MAX_CONFIG_PAGES,
 } from "../public/protocol.js";
+import { VIRTIO_INPUT_CFG_PAGE_BYTES } from "../public/virtio-input.js";
 import { VIRTIO_SLOTS } from "../public/board.js";
 import { VIRTIO_CONFIG_SIZE } from "../public/virtio-slot.js";
 
@@ -141,6 +143,7 @@ export function checkRequest(m: unknown): RequestFrame {
         id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1),
         deviceId: int(m, "deviceId", 1, 255), features: int(m, "features", 0, Number.MAX_SAFE_INTEGER),
         config: bytes(m, "config", VIRTIO_CONFIG_SIZE), slot: optInt(m, "slot", 0, VIRTIO_SLOTS - 1),
+        ...(m.configPages === undefined ? {} : { configPages: configPages(m, "configPages") }),
       };
     case "device.detach": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), devid: int(m, "devid", 0, 2 ** 31 - 1) };
     case "ring.unbind":
@@ -178,6 +181,15 @@ function segments(o: Obj, key: string): GrantSegmentSpec[] {
   return v.map((seg, i) => {
     if (!isObj(seg)) throw new ProtocolError(`${key}[${i}] must be a map`);
     return { ref: int(seg, "ref", 0, 2 ** 32 - 1), offset: int(seg, "offset", 0, 4095), len: int(seg, "len", 0, 4096) };
+  });
+}
+
+function configPages(o: Obj, key: string): VirtioConfigPage[] {
+  const v = o[key];
+  if (!Array.isArray(v) || v.length > MAX_CONFIG_PAGES) throw new ProtocolError(`${key} must be a list of at most ${MAX_CONFIG_PAGES} config pages`);
+  return v.map((page, i) => {
+    if (!isObj(page)) throw new ProtocolError(`${key}[${i}] must be a map`);
+    return { select: int(page, "select", 0, 255), subsel: int(page, "subsel", 0, 255), data: bytes(page, "data", VIRTIO_INPUT_CFG_PAGE_BYTES) };
   });
 }
 

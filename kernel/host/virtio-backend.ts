@@ -5,6 +5,8 @@
 // virtqueue engine by flattening and scattering the chain.
 
 import type { DescriptorChain, VirtioDevice } from "./virtqueue.js";
+import type { VirtioConfigPage } from "../public/protocol.js";
+import { selectConfigPage } from "./paged-config.js";
 
 export interface VirtioRequest {
   readonly queue: number;
@@ -25,6 +27,8 @@ export interface VirtioBackend {
   readonly deviceId: number;
   readonly features: bigint;
   config(): Uint8Array;
+  /** A config space paged by select and subsel (virtio-input): its pages. */
+  readonly configPages?: readonly VirtioConfigPage[];
   serve(request: VirtioRequest): Promise<VirtioAnswer>;
   close?(): void;
 }
@@ -58,6 +62,11 @@ export class ChainDevice implements VirtioDevice {
 
   config(): Uint8Array {
     return this.backend.config();
+  }
+
+  configWritten(written: Uint8Array): Uint8Array | undefined {
+    const pages = this.backend.configPages;
+    return pages === undefined ? undefined : selectConfigPage(pages, written);
   }
 
   handle(queue: number, chain: DescriptorChain, done: (written: number) => void): void {

@@ -6,7 +6,7 @@
 
 import {
   VS_DEVICE_ID, VS_VENDOR_ID, VS_DEVICE_FEATURES, VS_DRIVER_FEATURES, VS_STATUS, VS_QUEUE_NUM_MAX,
-  VS_NOTIFY_PENDING, VS_RESETS, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
+  VS_NOTIFY_PENDING, VS_RESETS, VS_CONFIG_WRITTEN, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
   VQ_DEVICE, VS_LAST_AVAIL, VS_CONFIG, VIRTIO_CONFIG_SIZE, VIRTIO_VENDOR_DOMUS,
   VIRTIO_INT_USED_RING,
 } from "../public/virtio-slot.js";
@@ -37,6 +37,11 @@ export interface VirtioDevice {
   readonly features: bigint;
   /** Device configuration space, as the guest reads it at offset 0x100. */
   config(): Uint8Array;
+  /**
+   * The driver wrote config space (`config` is all of it, as written): the bytes it reads from
+   * now on, for a device whose config answers what the driver selects (virtio-input).
+   */
+  configWritten?(config: Uint8Array): Uint8Array | undefined;
   /** Serve one chain; call `done` with how many bytes went into its writable buffers, now or later. */
   handle(queue: number, chain: DescriptorChain, done: (written: number) => void): void;
   /** Release the backend's resources when the machine goes away. */
@@ -94,7 +99,10 @@ export class Virtqueues {
     s.setUint32(VS_VENDOR_ID, VIRTIO_VENDOR_DOMUS, true);
     s.setBigUint64(VS_DEVICE_FEATURES, dev.features | (1n << VIRTIO_F_VERSION_1), true);
     s.setUint32(VS_QUEUE_NUM_MAX, QUEUE_SIZE, true);
-    const cfg = dev.config();
+    this.writeConfig(s, dev.config());
+  }
+
+  private writeConfig(s: DataView, cfg: Uint8Array): void {
     if (cfg.length > VIRTIO_CONFIG_SIZE) throw new Error("virtio config space too large");
     new Uint8Array(s.buffer, s.byteOffset + VS_CONFIG, cfg.length).set(cfg);
   }
@@ -103,10 +111,11 @@ export class Virtqueues {
     for (let slot = 0; slot < VIRTIO_SLOTS; slot++) this.publish(slot);
   }
 
-  /** Serve every queue the guest notified since the last call. */
+  /** Serve every queue the guest notified, and every config write, since the last call. */
   serviceNotified(): void {
     for (let slot = 0; slot < VIRTIO_SLOTS; slot++) {
       const s = this.slotView(slot);
+      if (s.getUint32(VS_CONFIG_WRITTEN, true) !== 0) this.configWritten(slot, s);
       const pending = s.getUint32(VS_NOTIFY_PENDING, true);
       if (pending === 0) continue;
       s.setUint32(VS_NOTIFY_PENDING, 0, true);
@@ -114,6 +123,13 @@ export class Virtqueues {
         if ((pending & (1 << q)) !== 0) this.serviceQueue(slot, q);
       }
     }
+  }
+
+  private configWritten(slot: number, s: DataView): void {
+    s.setUint32(VS_CONFIG_WRITTEN, 0, true);
+    const written = new Uint8Array(s.buffer, s.byteOffset + VS_CONFIG, VIRTIO_CONFIG_SIZE).slice();
+    const now = this.devices[slot]?.configWritten?.(written);
+    if (now !== undefined) this.writeConfig(s, now);
   }
 
   private serviceQueue(slot: number, q: number): void {

@@ -84,10 +84,14 @@ export type Request =
  */
 export type BackendRequest =
   | { readonly op: "backend.hello"; readonly version: number; readonly instance: string }
-  /** A virtio device for a domain's slot (the lowest free one unless given); replies { slot }. */
+  /**
+   * A virtio device for a domain's slot (the lowest free one unless given); replies { slot }.
+   * `configPages`: the device's config space is paged by select and subsel (virtio-input).
+   */
   | {
       readonly op: "device.attach"; readonly domid: number; readonly devid: number; readonly deviceId: number;
       readonly features: number; readonly config: Uint8Array; readonly slot?: number;
+      readonly configPages?: readonly VirtioConfigPage[];
     }
   | { readonly op: "device.detach"; readonly domid: number; readonly devid: number }
   /**
@@ -115,6 +119,16 @@ export type BackendRequest =
   | { readonly op: "evtchn.unbind"; readonly domid: number; readonly devid: number }
   /** Send an event to the frontend on the channel bound for `devid`. */
   | { readonly op: "evtchn.notify"; readonly domid: number; readonly devid: number };
+
+/** One page of a paged config space: what the driver reads after writing `select` and `subsel`. */
+export interface VirtioConfigPage {
+  readonly select: number;
+  readonly subsel: number;
+  readonly data: Uint8Array;
+}
+
+/** At most this many pages in a device's config space, each at most 128 bytes. */
+export const MAX_CONFIG_PAGES = 256;
 
 /** Kernel to backend, no id: the frontend notified the channel bound for `devid`. */
 export interface EvtchnEventFrame {

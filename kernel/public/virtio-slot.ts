@@ -16,6 +16,7 @@ export const VS_CONFIG_GENERATION: usize = 44; // u32
 export const VS_QUEUE_NUM_MAX: usize = 48; // u32
 export const VS_NOTIFY_PENDING: usize = 52; // u32 bitmask of notified queues
 export const VS_RESETS: usize = 56; // u32, counts the driver's device resets: answers to older requests are dropped
+export const VS_CONFIG_WRITTEN: usize = 60; // u32, 1 when the driver wrote config space since the host last looked
 export const VS_QUEUES: usize = 64; // VIRTIO_MAX_QUEUES entries of VQ_SIZE bytes
 export const VIRTIO_MAX_QUEUES: i32 = 8;
 export const VQ_SIZE: usize = 32;

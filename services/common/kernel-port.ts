@@ -4,7 +4,8 @@
 
 import { FrameConnection } from "../../tools/lib/frame-connection.js";
 import {
-  KERNEL_SOCKET, PROTOCOL_VERSION, type FramebufferBand, type GrantSegmentSpec, type RingRequestsFrame, type VirtioRequestFrame,
+  KERNEL_SOCKET, PROTOCOL_VERSION, type FramebufferBand, type GrantSegmentSpec, type RingRequestsFrame, type VirtioConfigPage,
+  type VirtioRequestFrame,
 } from "../../kernel/public/protocol.js";
 import { join } from "node:path";
 
@@ -15,6 +16,7 @@ export interface DeviceAttach {
   readonly deviceId: number;
   readonly features: bigint;
   readonly config: Uint8Array;
+  readonly configPages?: readonly VirtioConfigPage[];
 }
 
 function virtioRequest(m: Record<string, unknown>): VirtioRequestFrame | undefined {
@@ -143,6 +145,7 @@ export class KernelPort {
   async attach(a: DeviceAttach): Promise<number> {
     const r = await this.conn.request({
       op: "device.attach", domid: a.domid, devid: a.devid, deviceId: a.deviceId, features: Number(a.features), config: a.config,
+      ...(a.configPages === undefined ? {} : { configPages: a.configPages }),
     });
     return (r as { slot: number }).slot;
   }

@@ -150,7 +150,10 @@ export class XenbusBackend<D extends OpenDevice> {
       this.devices.set(key, entry);
       if (dev.virtio !== undefined) {
         const v = dev.virtio;
-        const slot = await this.kernel.attach({ domid, devid, deviceId: v.deviceId, features: v.features, config: v.config() });
+        const slot = await this.kernel.attach({
+          domid, devid, deviceId: v.deviceId, features: v.features, config: v.config(),
+          ...(v.configPages === undefined ? {} : { configPages: v.configPages }),
+        });
         await xs.write(`${be}/slot`, String(slot));
       }
       const next = alone ? XenbusState.Connected : XenbusState.InitWait;

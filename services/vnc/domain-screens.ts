@@ -1,12 +1,11 @@
 // The screens of the host's domains, one per domain that has a vfb: what it shows (the guest's
 // framebuffer: a PV frontend's once it connects, an HVM guest's once it draws in it; until then
 // its console drawn as text), where it is served (a VNC display), and where keys typed on it go
-// (the guest's PV keyboard, or else its console).
+// (the guest's keyboard and pointer, PV or virtio-input, or else its console).
 
 import type { Screen } from "./screen.js";
 import type { RfbInput } from "./rfb-server.js";
 import type { PvFramebuffer } from "./pv-framebuffer.js";
-import type { PvKeyboard } from "./pv-keyboard.js";
 import type { KeyEvent } from "./keyboard.js";
 
 /** Draws console output as text on a screen. */
@@ -48,15 +47,38 @@ export interface ScreenServices {
   keyboard(keymap: string): Promise<KeyTranslator>;
 }
 
+/** A guest's keyboard: PV (kbdif) or virtio-input. */
+export interface GuestKeys {
+  key(code: number, down: boolean): void;
+  /** A driver takes the keys (else they go to the console as text). */
+  readonly listening: boolean;
+}
+
+/** A guest's absolute pointer: a position in the screen's pixels and RFB's button mask. */
+export interface GuestPointer {
+  position(x: number, y: number, buttons: number, width: number, height: number): void;
+}
+
+/** A domain's input devices; the keyboard and screen drivers fill it in, in any order. */
+export interface GuestInputs {
+  keys?: GuestKeys;
+  pointer?: GuestPointer;
+}
+
+/** The domains' input devices, by domain id. */
+export type InputTable = Map<number, GuestInputs>;
+
 export class DomainScreen {
   framebuffer: PvFramebuffer | undefined;
   /** An HVM guest has drawn in its framebuffer: the screen shows that, not the console. */
   hvmFramebuffer = false;
-  keyboard: PvKeyboard | undefined;
   published: PublishedScreen | undefined;
   private readonly consoleView: ConsoleRenderer;
 
-  constructor(readonly domid: number, readonly screen: Screen, private readonly translator: KeyTranslator, private readonly services: ScreenServices) {
+  constructor(
+    readonly domid: number, readonly screen: Screen, private readonly translator: KeyTranslator,
+    private readonly services: ScreenServices, private readonly inputs: InputTable,
+  ) {
     this.consoleView = services.consoleRenderer(screen);
   }
 
@@ -68,16 +90,17 @@ export class DomainScreen {
   /** Where a VNC client's keys and pointer go. */
   readonly input: RfbInput = {
     key: (keysym, down) => {
-      if (this.keyboard !== undefined) {
-        for (const e of this.translator.key(keysym, down)) void this.keyboard.key(e.code, e.down);
+      const keys = this.inputs.get(this.domid)?.keys;
+      if (keys?.listening === true) {
+        for (const e of this.translator.key(keysym, down)) keys.key(e.code, e.down);
         return;
       }
       if (!down) return;
       const text = keysymText(keysym);
       if (text !== undefined) this.services.typeOnConsole(this.domid, text);
     },
-    pointer: (x, y) => {
-      void this.keyboard?.position(x, y);
+    pointer: (x, y, buttons) => {
+      this.inputs.get(this.domid)?.pointer?.position(x, y, buttons, this.screen.width, this.screen.height);
     },
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The framebuffer service process: `node dist/services/vnc/main.js [--home DIR] [--instance NAME]`.
 // Serves a VNC display (RFB, and WebSocket for noVNC, on one port) for every domain with a vfb
-// in the store; keys and pointer go to the guest's PV keyboard, or as text to its console. Talks
+// in the store; keys and pointer go to the guest's keyboard and pointer (PV, or virtio-input for
+// HVM guests), or as text to its console. Talks
 // to the kernel on DIR/run/kernel.sock (as a backend, and as a client for console output) and to
 // the store on DIR/run/xenstored/socket.
 
@@ -11,7 +12,7 @@ import { KernelPort } from "../common/kernel-port.js";
 import { serveClasses, serviceMain } from "../common/service-main.js";
 import { AuthLimiter } from "./auth-limiter.js";
 import { DisplayInUseError, DisplayPorts } from "./display-ports.js";
-import type { KeyTranslator, ScreenServices } from "./domain-screens.js";
+import type { InputTable, KeyTranslator, ScreenServices } from "./domain-screens.js";
 import { KeyboardTranslator } from "./keyboard.js";
 import { KeyLayout } from "./keymap.js";
 import { Keysyms } from "./keysyms.js";
@@ -25,6 +26,7 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
   const kernel = await KernelPort.connect(home, instance, log);
   const consoles = await KernelClient.connect(home);
   const screens: ScreenTable = new Map();
+  const inputs: InputTable = new Map();
   const keysyms = await Keysyms.load();
   const layouts = new Map<string, Promise<KeyLayout>>();
   const displays = new Map<string, DisplayPorts>();
@@ -74,7 +76,7 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
   await consoles.subscribe(["console"]);
 
   return serveClasses(ctx, kernel, [
-    { driver: new VfbDriver(kernel, screens, services, guests, log), noun: "screen" },
-    { driver: new VkbdDriver(kernel, screens, log), noun: "keyboard" },
+    { driver: new VfbDriver(kernel, screens, inputs, services, guests, log), noun: "screen" },
+    { driver: new VkbdDriver(kernel, inputs, log), noun: "keyboard" },
   ]);
 });

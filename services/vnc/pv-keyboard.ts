@@ -8,11 +8,13 @@ import {
   XENKBD_PAGE_IN_CONS, XENKBD_PAGE_IN_PROD, XENKBD_POS_X, XENKBD_POS_Y, XENKBD_TYPE_KEY, XENKBD_TYPE_POS,
 } from "../../kernel/public/xen/kbdif.js";
 import type { KernelPort } from "../common/kernel-port.js";
+import type { GuestKeys, GuestPointer } from "./domain-screens.js";
 
 /** 51 events of 40 bytes in the 2048-byte ring (Xen's XENKBD_IN_RING_LEN, rounded down). */
 const IN_SLOTS = Math.floor(XENKBD_IN_RING_SIZE / XENKBD_IN_EVENT_SIZE);
 
-export class PvKeyboard {
+export class PvKeyboard implements GuestKeys, GuestPointer {
+  readonly listening = true;
   private queue: Promise<void> = Promise.resolve();
   /** The producer index as this backend last wrote it, and the consumer index as last read. */
   private prod: number | undefined;
@@ -37,7 +39,7 @@ export class PvKeyboard {
     return this.send(e);
   }
 
-  /** An absolute position, in the screen's pixels. */
+  /** An absolute position, in the screen's pixels (buttons are not sent yet). */
   position(x: number, y: number): Promise<void> {
     const e = new Uint8Array(XENKBD_IN_EVENT_SIZE);
     const v = new DataView(e.buffer);

@@ -4,15 +4,17 @@
 // the same display again); an HVM guest's (`console` = 1)
 // is standalone and shows the console; a PV guest's shows the console until its frontend
 // publishes the shared page, then the framebuffer, redrawn on the guest's update events. A vkbd
-// gives the screen's keys and pointer to the guest's PV keyboard.
+// gives the screen's keys and pointer to the guest: a PV guest's kbdif, or an HVM guest's
+// virtio-input keyboard (vkbd 0) and tablet (vkbd 1).
 
 import type { DeviceDriver, DeviceRef, NodeReader, OpenDevice } from "../common/xenbus-backend.js";
 import type { KernelPort } from "../common/kernel-port.js";
 import { Screen } from "./screen.js";
 import { PvFramebuffer, wordsOf } from "./pv-framebuffer.js";
-import { VFB_CONSOLE } from "../../kernel/public/xen/xenbus.js";
+import { VFB_CONSOLE, VKBD_VIRTIO_INPUT } from "../../kernel/public/xen/xenbus.js";
 import { PvKeyboard } from "./pv-keyboard.js";
-import { DomainScreen, type ScreenServices } from "./domain-screens.js";
+import { DomainScreen, type GuestInputs, type GuestKeys, type GuestPointer, type InputTable, type ScreenServices } from "./domain-screens.js";
+import { VirtioKeyboard, VirtioTablet } from "./virtio-input.js";
 
 /** The text screen an HVM console (or a PV guest before its framebuffer) gets. */
 export const CONSOLE_WIDTH = 640;
@@ -34,6 +36,8 @@ const HVM_POLL_MS = 40;
 
 export interface VkbdDevice extends OpenDevice {
   readonly domid: number;
+  /** What it put in the domain's inputs (a PV keyboard once connected). */
+  input?: GuestKeys | GuestPointer;
 }
 
 /** The domains' screens, by domain id: the vfb driver makes them, the vkbd driver and the console feed find them. */
@@ -51,6 +55,7 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
   constructor(
     private readonly kernel: KernelPort,
     private readonly screens: ScreenTable,
+    private readonly inputs: InputTable,
     private readonly services: ScreenServices,
     private readonly guests: { name(domid: number): Promise<string>; consoleTail(domid: number): Promise<Uint8Array> },
     private readonly log: (msg: string) => void,
@@ -67,7 +72,7 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
       await Promise.all(["type", "vnclisten", "vncdisplay", "vncunused", "keymap", "vncpasswd", VFB_CONSOLE, "display"].map(node));
     if (type !== "vnc") throw new Error(`a vfb of type ${type ?? "(none)"}: only type=vnc is served`);
     const translator = await this.services.keyboard(keymap ?? "en-us");
-    const domain = new DomainScreen(ref.domid, new Screen(CONSOLE_WIDTH, CONSOLE_HEIGHT), translator, this.services);
+    const domain = new DomainScreen(ref.domid, new Screen(CONSOLE_WIDTH, CONSOLE_HEIGHT), translator, this.services, this.inputs);
     const published = await this.services.publish(domain.screen, {
       name: await this.guests.name(ref.domid), listen: listen ?? "127.0.0.1", unused: unused === "1" || served !== undefined,
       // After a restart of this service, the display the screen had, so viewers find it again.
@@ -158,26 +163,50 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
 export class VkbdDriver implements DeviceDriver<VkbdDevice> {
   readonly cls = "vkbd";
 
-  constructor(private readonly kernel: KernelPort, private readonly screens: ScreenTable, private readonly log: (msg: string) => void) {}
+  constructor(private readonly kernel: KernelPort, private readonly inputs: InputTable, private readonly log: (msg: string) => void) {}
 
-  async open(ref: DeviceRef, _node: NodeReader, publish: (key: string, value: string) => Promise<void>): Promise<VkbdDevice> {
-    await publish("feature-abs-pointer", "1");
-    return { domid: ref.domid, virtio: undefined };
+  private inputsOf(domid: number): GuestInputs {
+    let inputs = this.inputs.get(domid);
+    if (inputs === undefined) this.inputs.set(domid, (inputs = {}));
+    return inputs;
+  }
+
+  async open(ref: DeviceRef, node: NodeReader, publish: (key: string, value: string) => Promise<void>, virtio: boolean): Promise<VkbdDevice> {
+    if (!virtio) {
+      await publish("feature-abs-pointer", "1");
+      return { domid: ref.domid, virtio: undefined };
+    }
+    const kind = await node(VKBD_VIRTIO_INPUT);
+    const inputs = this.inputsOf(ref.domid);
+    if (kind === "keyboard") {
+      const keyboard = new VirtioKeyboard();
+      inputs.keys = keyboard;
+      return { domid: ref.domid, virtio: keyboard.device, input: keyboard };
+    }
+    if (kind === "tablet") {
+      const tablet = new VirtioTablet();
+      inputs.pointer = tablet;
+      return { domid: ref.domid, virtio: tablet.device, input: tablet };
+    }
+    throw new Error(`${VKBD_VIRTIO_INPUT} must be keyboard or tablet, not ${kind ?? "(none)"}`);
   }
 
   async connect(dev: VkbdDevice, ref: DeviceRef, frontend: NodeReader): Promise<void> {
     const pageRef = positiveInt(await frontend("page-ref"), "page-ref");
     const port = positiveInt(await frontend("event-channel"), "event-channel");
-    const domain = this.screens.get(ref.domid);
-    if (domain === undefined) throw new Error("the domain has no screen (vfb) for its keyboard");
     await this.kernel.bindEvtchn(ref.domid, VKBD_CHANNEL_BASE + ref.devid, port);
-    domain.keyboard = new PvKeyboard(this.kernel, ref.domid, VKBD_CHANNEL_BASE + ref.devid, pageRef, this.log);
+    const keyboard = new PvKeyboard(this.kernel, ref.domid, VKBD_CHANNEL_BASE + ref.devid, pageRef, this.log);
+    Object.assign(this.inputsOf(ref.domid), { keys: keyboard, pointer: keyboard });
+    dev.input = keyboard;
   }
 
   async close(dev: VkbdDevice, ref: DeviceRef, bound: boolean): Promise<void> {
-    const domain = this.screens.get(dev.domid);
-    if (domain !== undefined) domain.keyboard = undefined;
+    const inputs = this.inputs.get(dev.domid);
+    if (inputs !== undefined && dev.input !== undefined) {
+      if (inputs.keys === dev.input) delete inputs.keys;
+      if (inputs.pointer === dev.input) delete inputs.pointer;
+      if (inputs.keys === undefined && inputs.pointer === undefined) this.inputs.delete(dev.domid);
+    }
     if (bound) await this.kernel.unbindEvtchn(ref.domid, VKBD_CHANNEL_BASE + ref.devid).catch(() => {});
   }
 }
-

@@ -45,6 +45,13 @@ export const BACKEND_VIRTIO = "virtio";
 /** A vfb backend node of Domus's own: `console` = 1 when the screen shows the guest's console (HVM guests). */
 export const VFB_CONSOLE = "console";
 
+/**
+ * A vkbd backend node of Domus's own, for HVM guests (with `virtio` = 1): which virtio-input
+ * device it is, "keyboard" or "tablet" (vkbd 0 and 1).
+ */
+export const VKBD_VIRTIO_INPUT = "virtio-input";
+export const VIRTIO_INPUT_KINDS = ["keyboard", "tablet"] as const;
+
 /** Xen's VDISK_* bits of a vbd's `info` node. */
 export const VDISK_CDROM = 1;
 export const VDISK_READONLY = 4;
