@@ -1,23 +1,7 @@
 #!/usr/bin/env bash
-# Builds cpubench.elf and cpubench.bin (flat image for -bios / --bios at 0x80000000).
-# Reproducible: no timestamps, no build-id, source paths mapped to ".".
+# Builds cpubench.elf and cpubench.bin on the shared bare-metal runtime (guests/baremetal).
+# REPEAT=n scales the work (default 10). Reproducible: prints the same SHA-256s from any directory.
 set -euo pipefail
-cd "$(dirname "$0")"
-
-# Prefer the versioned LLVM 14 tools (Debian 12), fall back to unversioned names.
-pick() { for t in "$@"; do if command -v "$t" >/dev/null 2>&1; then echo "$t"; return; fi; done; echo "missing: $1" >&2; exit 1; }
-CC=$(pick clang-14 clang)
-LD=$(pick ld.lld-14 ld.lld)
-OBJCOPY=$(pick llvm-objcopy-14 llvm-objcopy)
-
-CFLAGS=(--target=riscv64-unknown-elf -march=rv64gc -mabi=lp64d -mcmodel=medany -mno-relax
-        -O2 -ffreestanding -nostdlib -fno-builtin -fno-pic -fno-stack-protector
-        -Wall -Wextra -ffile-prefix-map="$PWD"=. "-DREPEAT=${REPEAT:-10}")
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$CC" "${CFLAGS[@]}" -c start.S -o "$tmp/start.o"
-"$CC" "${CFLAGS[@]}" -c cpubench.c -o "$tmp/cpubench.o"
-"$LD" -T link.ld --build-id=none -nostdlib -static "$tmp/start.o" "$tmp/cpubench.o" -o cpubench.elf
-"$OBJCOPY" -O binary cpubench.elf cpubench.bin
-sha256sum cpubench.elf cpubench.bin
+. "$(dirname "$0")/../baremetal/build-lib.sh"
+CFLAGS+=("-DREPEAT=${REPEAT:-10}")
+baremetal_build cpubench cpubench.c

@@ -13,13 +13,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define UART_BASE     0x10000000UL
-#define UART_THR      0
-#define UART_LSR      5
-#define UART_LSR_THRE 0x20
-#define FINISHER_BASE 0x100000UL
-#define FINISHER_FAIL 0x3333u
-#define FINISHER_PASS 0x5555u
+#include "console.h" /* guests/baremetal: UART output, finisher exit, trap report */
+#include "runtime.h"
+
+const char guest_name[] = "cpubench";
 
 /* Scale knob: rounds of each kernel (build.sh passes it). The default makes QEMU
    7.2 TCG take ~1.3 s, each kernel a roughly equal share. */
@@ -27,61 +24,11 @@
 #define REPEAT 10
 #endif
 
-/* ---------------------------------------------------------------- console */
-
-static void putc_uart(char c) {
-    volatile uint8_t *uart = (volatile uint8_t *)UART_BASE;
-    while ((uart[UART_LSR] & UART_LSR_THRE) == 0) {
-    }
-    uart[UART_THR] = (uint8_t)c;
-}
-
-static void puts_uart(const char *s) {
-    while (*s) {
-        if (*s == '\n') putc_uart('\r');
-        putc_uart(*s++);
-    }
-}
-
-static void puthex(uint64_t v, int digits) {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = digits - 1; i >= 0; i--) putc_uart(hex[(v >> (i * 4)) & 0xf]);
-}
-
 static void report(const char *name, uint32_t sum) {
     puts_uart(name);
     puts_uart(" ");
     puthex(sum, 8);
     puts_uart("\n");
-}
-
-static __attribute__((noreturn)) void finish(uint32_t code) {
-    *(volatile uint32_t *)FINISHER_BASE = code;
-    for (;;) __asm__ volatile("wfi");
-}
-
-void trap_handler(uint64_t mcause, uint64_t mepc, uint64_t mtval) {
-    puts_uart("cpubench trap mcause=");
-    puthex(mcause, 16);
-    puts_uart(" mepc=");
-    puthex(mepc, 16);
-    puts_uart(" mtval=");
-    puthex(mtval, 16);
-    puts_uart("\n");
-    finish(FINISHER_FAIL | (1u << 16));
-}
-
-/* The compiler may emit calls to these even with -fno-builtin (struct copies). */
-void *memset(void *d, int c, size_t n) {
-    uint8_t *p = d;
-    while (n--) *p++ = (uint8_t)c;
-    return d;
-}
-void *memcpy(void *d, const void *s, size_t n) {
-    uint8_t *p = d;
-    const uint8_t *q = s;
-    while (n--) *p++ = *q++;
-    return d;
 }
 
 /* ------------------------------------------------------------------- data */

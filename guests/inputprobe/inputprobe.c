@@ -10,12 +10,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define UART_BASE     0x10000000UL
-#define UART_THR      0
-#define UART_LSR      5
-#define UART_LSR_THRE 0x20
-#define FINISHER_BASE 0x100000UL
-#define FINISHER_FAIL 0x3333u
+#include "console.h" /* guests/baremetal: UART output, finisher exit, trap report */
+#include "runtime.h"
+
+const char guest_name[] = "inputprobe";
 
 /* The virt board's virtio-mmio window: slot n is at VIRTIO_BASE + n * VIRTIO_STRIDE. */
 #define VIRTIO_BASE   0x10001000UL
@@ -74,70 +72,6 @@
 /* Ring sizes we ask for (fewer if QueueNumMax is smaller). */
 #define EVQ_N 16
 #define STQ_N 4
-
-/* ---------------------------------------------------------------- console */
-
-static void putc_uart(char c) {
-    volatile uint8_t *uart = (volatile uint8_t *)UART_BASE;
-    while ((uart[UART_LSR] & UART_LSR_THRE) == 0) {
-    }
-    uart[UART_THR] = (uint8_t)c;
-}
-
-static void puts_uart(const char *s) {
-    while (*s) {
-        if (*s == '\n') putc_uart('\r');
-        putc_uart(*s++);
-    }
-}
-
-static void puthex(uint64_t v, int digits) {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = digits - 1; i >= 0; i--) putc_uart(hex[(v >> (i * 4)) & 0xf]);
-}
-
-static void putu(uint64_t v) {
-    char buf[20];
-    int n = 0;
-    do buf[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    while (n) putc_uart(buf[--n]);
-}
-
-static void puti(int64_t v) {
-    if (v < 0) {
-        putc_uart('-');
-        putu(-(uint64_t)v);
-    } else putu((uint64_t)v);
-}
-
-static __attribute__((noreturn)) void finish(uint32_t code) {
-    *(volatile uint32_t *)FINISHER_BASE = code;
-    for (;;) __asm__ volatile("wfi");
-}
-
-void trap_handler(uint64_t mcause, uint64_t mepc, uint64_t mtval) {
-    puts_uart("inputprobe trap mcause=");
-    puthex(mcause, 16);
-    puts_uart(" mepc=");
-    puthex(mepc, 16);
-    puts_uart(" mtval=");
-    puthex(mtval, 16);
-    puts_uart("\n");
-    finish(FINISHER_FAIL | (1u << 16));
-}
-
-/* The compiler may emit calls to these even with -fno-builtin (struct copies). */
-void *memset(void *d, int c, size_t n) {
-    uint8_t *p = d;
-    while (n--) *p++ = (uint8_t)c;
-    return d;
-}
-void *memcpy(void *d, const void *s, size_t n) {
-    uint8_t *p = d;
-    const uint8_t *q = s;
-    while (n--) *p++ = *q++;
-    return d;
-}
 
 /* ------------------------------------------------------------ device tree */
 

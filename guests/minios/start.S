@@ -1,6 +1,7 @@
 /* Entry and trap vector. The hypervisor enters _start in S-mode, paging off, with
  * a0 = vCPU id, a1 = device tree, a2 = start_info (guest-physical addresses). */
 #include "arch.h"
+#include "../include/zero-bss.h"
 
     .section .text.init, "ax"
     .globl _start
@@ -20,13 +21,7 @@ _start:
 
     la      sp, __stack_top
     /* The ELF's .bss is not in the file; do not trust the loader to have zeroed it. */
-    la      t0, __bss_start
-    la      t1, __bss_end
-1:  bgeu    t0, t1, 2f
-    sd      zero, 0(t0)
-    addi    t0, t0, 8
-    j       1b
-2:
+    ZERO_BSS
     call    minios_main     /* (vcpu, dtb, start_info): never returns */
 
 park:

@@ -1,6 +1,7 @@
-# Entry point for inputprobe: M-mode, loaded at 0x80000000 as the "bios".
-# Hart 0 runs the probe; every other hart parks in WFI forever.
-# a1 holds the device tree's address (QEMU's reset vector and Domus both pass it).
+# Entry point of the bare-metal guests (cpubench, inputprobe): M-mode, loaded at 0x80000000
+# as the "bios". Hart 0 runs main(a0 = the device tree); every other hart parks in WFI forever.
+# a1 holds the device tree's address on entry (QEMU's reset vector and Domus both pass it).
+#include "../include/zero-bss.h"
 
     .section .text.init, "ax"
     .globl _start
@@ -13,7 +14,7 @@ _start:
     la      t0, trap_entry
     csrw    mtvec, t0
 
-    # Turn on the FPU (mstatus.FS = Initial) in case the compiler uses FP registers.
+    # Turn on the FPU (mstatus.FS = Initial); FP instructions trap while FS = Off.
     li      t0, 0x2000
     csrs    mstatus, t0
     csrw    fcsr, zero
@@ -21,22 +22,16 @@ _start:
     la      sp, __stack_top
 
     # Zero .bss (the flat binary does not carry it).
-    la      t0, __bss_start
-    la      t1, __bss_end
-1:  bgeu    t0, t1, 2f
-    sd      zero, 0(t0)
-    addi    t0, t0, 8
-    j       1b
-2:
+    ZERO_BSS
     mv      a0, s0
     call    main
-    # main never returns; if it does, park.
+    # main powers off or loops forever; if it ever returns, fall through and park.
 
 park:
     wfi
     j       park
 
-    # Any trap is a bug in the guest or the emulator: hand the cause to C,
+    # Any trap is a bug in the guest or the emulator: hand the cause to C (runtime.c),
     # which prints it and fails via the finisher.
     .align 4
 trap_entry:
