@@ -249,6 +249,12 @@ export class DomusHost {
     return s.pid;
   }
 
+  /** The pids of the supervisor and every service it runs. */
+  pids(): number[] {
+    const services = readStatus(homePaths(this.home).supervisorStatus)?.services ?? [];
+    return [this.supervisor, ...services.flatMap((s) => (s.pid ? [s.pid] : []))];
+  }
+
   /** `xm --home HOME ...args` on this host. */
   xm(args: string[]): Command {
     return { cmd: process.execPath, args: [XM_CLI, '--home', this.home, ...args] };

@@ -1,13 +1,14 @@
-// idle-domains: how many idle minios domains one host holds while its kernel process stays
-// under 5 % of one CPU.
+// idle-domains: how many idle minios domains one host holds while its processes (supervisor,
+// kernel and services) stay under 5 % of one CPU together.
 //
 // One host (`domus up` on a temporary DOMUS_HOME) gets N minios domains (`mode=idle tick=1000`,
-// 16 MiB) through the kernel protocol, for N = 10, 50, 100, 200, then doubling; domains stay
+// 16 MiB) through the kernel protocol, for N = 10, 50, 100, 200, then doubling, and the goal's
+// 1000; domains stay
 // from one N to the next, so their tick phases spread out as they would on a real host. Once all
 // N have printed "minios: ready" the console subscription is closed (a console reader costs the
-// kernel work per tick), and after a short settle each run measures the kernel process's CPU
-// time (utime + stime from /proc/PID/stat, clock ticks of 10 ms, so 0.1 % steps) over 10 s of
-// wall time, as % of one CPU. Growth stops at the first N whose median reaches 5 %, or when the
+// kernel work per tick), and after a short settle each run measures the CPU time of all the
+// host's processes (utime + stime from /proc/PID/stat, clock ticks of 10 ms, so 0.1 % steps)
+// over 10 s of wall time, as % of one CPU. Growth stops at the first N whose median reaches 5 %, or when the
 // next N would take the kernel's resident memory past 12 GiB (or near the machine's available
 // memory), estimated from its RSS per domain so far: Wasm memories are committed as the guest
 // touches them, so an idle minios costs far less than its 32 MiB; or past MAX_N.
@@ -32,12 +33,13 @@ const SETTLE_MS = 3_000;
 const MEMORY_LIMIT_MIB = 12 * 1024;
 /** A bound on the run time should the CPU limit move far out; the issue's goal is 1000. */
 const MAX_N = 6400;
+const GOAL_N = 1000;
 const PEER_N = 10;
 
 function counts(): number[] {
   const ns = [10, 50, 100];
   while (ns[ns.length - 1] * 2 <= MAX_N) ns.push(ns[ns.length - 1] * 2);
-  return ns;
+  return [...ns, GOAL_N].sort((a, b) => a - b);
 }
 
 const TICKS_PER_S = (() => {
@@ -114,8 +116,8 @@ async function startPeers(n: number): Promise<Running[]> {
 }
 
 const peerCommand = qemu(['-M', 'virt', '-m', '16', '-nographic', '-bios', 'none', '-kernel', PEER_IMAGE]);
-/** Stands for the Domus side in the table; measure() reads the host's kernel process. */
-const domusSide: Command = { cmd: 'domus-kernel', args: [] };
+/** Stands for the Domus side in the table; measure() reads the host's processes. */
+const domusSide: Command = { cmd: 'domus-host', args: [] };
 
 export async function idleDomains(): Promise<Row[]> {
   const rows: Row[] = [];
@@ -154,9 +156,9 @@ export async function idleDomains(): Promise<Row[]> {
         await sleep(SETTLE_MS);
       }
       const peerPids = peers?.map((p) => p.pid) ?? [];
-      const measure = async (command: Command): Promise<Sample> => ({ ms: await cpuPercent(command === peerCommand ? peerPids : [kernelPid]) });
+      const measure = async (command: Command): Promise<Sample> => ({ ms: await cpuPercent(command === peerCommand ? peerPids : host.pids()) });
       const [row] = await compareRows({
-        benchmark: `idle-domains: ${n} idle minios domains (tick 1 s), kernel process CPU${withPeer ? ` (peer: ${n} idle QEMU processes)` : ''}`,
+        benchmark: `idle-domains: ${n} idle minios domains (tick 1 s), host CPU (supervisor, kernel, services)${withPeer ? ` (peer: ${n} idle QEMU processes)` : ''}`,
         qemu: withPeer ? peerCommand : `not run: ${n} QEMU processes`,
         domus: domusSide,
         measure,

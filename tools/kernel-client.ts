@@ -143,8 +143,9 @@ export class KernelClient {
   }
 
   /** Ask for events; they arrive at the listeners given to onEvent. */
-  async subscribe(events: readonly EventKind[]): Promise<void> {
-    await this.call({ op: "subscribe", events });
+  /** Events from now on; `consoles`: console events of these domains only. */
+  async subscribe(events: readonly EventKind[], consoles?: readonly number[]): Promise<void> {
+    await this.call({ op: "subscribe", events, ...(consoles === undefined ? {} : { consoles }) });
   }
 
   onEvent(listener: (e: EventFrame) => void): void {

@@ -7,7 +7,7 @@ import { totalmem } from "node:os";
 import { randomUUID } from "node:crypto";
 import { Machine, MachineError } from "./machine.js";
 import { Domain } from "./domain.js";
-import { CreditScheduler } from "./credit-scheduler.js";
+import { CreditScheduler, wakeTime } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
@@ -400,7 +400,7 @@ export class Hypervisor {
       d.feedInput();
       if (r.kind === "idle") {
         d.state = "blocked";
-        d.sleepUntil = after + r.ms;
+        d.sleepUntil = wakeTime(after, r.ms);
         d.boosted = true;
       } else if (r.kind === "shutdown") {
         this.markStopped(d, r.reason);

@@ -15,6 +15,8 @@ import type { Domain } from "./domain.js";
 interface Client {
   readonly socket: Socket;
   events: Set<EventKind>;
+  /** With console events: only these domains' (all when undefined). */
+  consoleDomains: Set<number> | undefined;
   /** The domains whose console this connection shows (it read their unseen output), by id. */
   readonly consoles: Map<number, Domain>;
   /** Set once the connection said backend.hello. */
@@ -46,16 +48,18 @@ export class KernelServer {
   }
 
   publish(event: EventFrame): void {
-    const frame = encodeFrame(event);
+    let frame: Uint8Array | undefined;
     for (const c of this.clients) {
       if (!c.events.has(event.event)) continue;
+      if (event.event === "console" && c.consoleDomains?.has(event.domid) === false) continue;
+      frame ??= encodeFrame(event);
       c.socket.write(frame);
       if (event.event === "console") c.consoles.get(event.domid)?.consoleShown();
     }
   }
 
   private accept(socket: Socket): void {
-    const client: Client = { socket, events: new Set(), consoles: new Map() };
+    const client: Client = { socket, events: new Set(), consoleDomains: undefined, consoles: new Map() };
     this.clients.add(client);
     const reader = new FrameReader();
     socket.on("data", (chunk: Buffer) => {
@@ -138,6 +142,7 @@ export class KernelServer {
       }
       case "subscribe":
         client.events = new Set(req.events);
+        client.consoleDomains = req.consoles === undefined ? undefined : new Set(req.consoles);
         return null;
       case "backend.hello":
         if (req.version !== PROTOCOL_VERSION) {

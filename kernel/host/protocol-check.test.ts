@@ -27,6 +27,7 @@ describe("checkRequest", () => {
     [{ id: 1, op: "domain.sched", domid: 1, weight: 0 }, "weight must be an integer from 1 to 65535"],
     [{ id: 1, op: "domain.shutdown", domid: 1, reason: "halt" }, 'reason must be "poweroff" or "reboot"'],
     [{ id: 1, op: "subscribe", events: ["console", "x"] }, "events must be a list of console, domain"],
+    [{ id: 1, op: "subscribe", events: ["console"], consoles: [1, -2] }, "consoles must be a list of domain ids"],
     [{ id: 1, op: "backend.hello", version: 1, instance: "b/k" }, 'instance "b/k" may hold'],
     [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(513) }, "config must be at most 512 bytes"],
     [{ id: 1, op: "device.attach", domid: 1, devid: 51712, deviceId: 2, features: 0, config: new Uint8Array(8), slot: 99 }, "slot must be an integer from 0"],
@@ -56,7 +57,7 @@ describe("checkRequest", () => {
       "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "ring.bind", "ring.unbind", "grant.read", "grant.write",
       "evtchn.bind", "evtchn.unbind", "evtchn.notify", "console.tail", "domain.rename", "x");
     fc.assert(fc.property(
-      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), configPages: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),
+      fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), consoles: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), configPages: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),
       (m) => {
         try {
           checkRequest(m);

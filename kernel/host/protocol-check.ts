@@ -131,7 +131,10 @@ export function checkRequest(m: unknown): RequestFrame {
       if (!Array.isArray(m.events) || m.events.some((e) => !EVENTS.includes(e as EventKind))) {
         throw new ProtocolError(`events must be a list of ${EVENTS.join(", ")}`);
       }
-      return { id, op, events: m.events as EventKind[] };
+      if (m.consoles !== undefined && (!Array.isArray(m.consoles) || m.consoles.length > MAX_DOMID || m.consoles.some((d) => !Number.isInteger(d) || d < 0 || d > MAX_DOMID))) {
+        throw new ProtocolError(`consoles must be a list of domain ids`);
+      }
+      return { id, op, events: m.events as EventKind[], ...(m.consoles === undefined ? {} : { consoles: m.consoles as number[] }) };
     }
     case "backend.hello": {
       const instance = str(m, "instance", 64);

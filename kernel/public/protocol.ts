@@ -73,7 +73,12 @@ export type Request =
   | { readonly op: "framebuffer.read"; readonly domid: number; readonly full: boolean }
   /** The last 64 KiB of the console, without attaching (for a screen that draws the console). */
   | { readonly op: "console.tail"; readonly domid: number }
-  | { readonly op: "subscribe"; readonly events: readonly EventKind[] }
+  /**
+   * Receive these events from now on (replacing an earlier subscription). `consoles`: console
+   * events of these domains only (all when absent), so an idle host's console lines do not wake
+   * a subscriber that shows a few of them.
+   */
+  | { readonly op: "subscribe"; readonly events: readonly EventKind[]; readonly consoles?: readonly number[] }
   | BackendRequest;
 
 /**

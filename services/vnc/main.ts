@@ -19,7 +19,7 @@ import { Keysyms } from "./keysyms.js";
 import { RfbServer } from "./rfb-server.js";
 import { TextScreen } from "./text-screen.js";
 import { VncListener } from "./websocket.js";
-import { VfbDriver, VkbdDriver, type ScreenTable } from "./vfb-driver.js";
+import { VfbDriver, VkbdDriver, type GuestConsoles, type ScreenTable } from "./vfb-driver.js";
 
 serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and WebSocket", async (ctx) => {
   const { home, instance, log } = ctx;
@@ -63,17 +63,24 @@ serviceMain("vnc", "Domus framebuffer service: the domains' screens over VNC and
       return new KeyboardTranslator(await layout);
     },
   };
-  const guests = {
-    name: async (domid: number): Promise<string> => (await consoles.listDomains()).find((d) => d.domid === domid)?.name ?? `domain ${domid}`,
-    consoleTail: (domid: number): Promise<Uint8Array> => consoles.consoleTail(domid),
+  // Console output of the domains with a screen (only theirs: an idle host's other consoles
+  // should not wake this process), drawn on the screens that show the console.
+  const followed = new Set<number>();
+  let subscribed = Promise.resolve();
+  const guests: GuestConsoles = {
+    name: async (domid) => (await consoles.listDomains()).find((d) => d.domid === domid)?.name ?? `domain ${domid}`,
+    consoleTail: (domid) => consoles.consoleTail(domid),
+    follow(domid, on) {
+      if (on) followed.add(domid);
+      else followed.delete(domid);
+      subscribed = subscribed.catch(() => {}).then(() => consoles.subscribe(["console"], [...followed]));
+      return subscribed;
+    },
   };
-
-  // Console output, drawn on the screens that show the console (what they showed before a screen
-  // was made comes from the kernel's console tail, see VfbDriver).
   consoles.onEvent((e) => {
     if (e.event === "console") screens.get(e.domid)?.console(e.data);
   });
-  await consoles.subscribe(["console"]);
+  await consoles.subscribe(["console"], []);
 
   return serveClasses(ctx, kernel, [
     { driver: new VfbDriver(kernel, screens, inputs, services, guests, log), noun: "screen" },

@@ -40,6 +40,15 @@ export interface VkbdDevice extends OpenDevice {
   input?: GuestKeys | GuestPointer;
 }
 
+/** What the driver asks of the kernel about a guest: its name and its console. */
+export interface GuestConsoles {
+  name(domid: number): Promise<string>;
+  /** The last 64 KiB of the console. */
+  consoleTail(domid: number): Promise<Uint8Array>;
+  /** Start (or stop) receiving the domain's console output as events. */
+  follow(domid: number, on: boolean): Promise<void>;
+}
+
 /** The domains' screens, by domain id: the vfb driver makes them, the vkbd driver and the console feed find them. */
 export type ScreenTable = Map<number, DomainScreen>;
 
@@ -57,7 +66,7 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
     private readonly screens: ScreenTable,
     private readonly inputs: InputTable,
     private readonly services: ScreenServices,
-    private readonly guests: { name(domid: number): Promise<string>; consoleTail(domid: number): Promise<Uint8Array> },
+    private readonly guests: GuestConsoles,
     private readonly log: (msg: string) => void,
   ) {
     kernel.onEvtchnEvent((domid, devid) => {
@@ -79,9 +88,11 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
       display: served !== undefined ? Number(served) : display === undefined ? undefined : Number(display), password, input: domain.input,
     });
     domain.published = published;
-    // What the console printed before the screen was made; from now on console events follow.
-    domain.console(await this.guests.consoleTail(ref.domid).catch(() => new Uint8Array(0)));
+    // What the console printed before the screen was made; from now on console events follow
+    // (asked for first: a line may come twice, but none is missed).
     this.screens.set(ref.domid, domain);
+    await this.guests.follow(ref.domid, true);
+    domain.console(await this.guests.consoleTail(ref.domid).catch(() => new Uint8Array(0)));
     await publish("display", String(published.display));
     await publish("location", `${published.address}:${published.port}`);
     await publish("vnc-port", String(published.port));
@@ -154,7 +165,10 @@ export class VfbDriver implements DeviceDriver<VfbDevice> {
 
   async close(dev: VfbDevice, ref: DeviceRef, bound: boolean): Promise<void> {
     clearInterval(dev.poll);
-    if (this.screens.get(ref.domid) === dev.domain) this.screens.delete(ref.domid);
+    if (this.screens.get(ref.domid) === dev.domain) {
+      this.screens.delete(ref.domid);
+      await this.guests.follow(ref.domid, false).catch(() => {});
+    }
     if (bound) await this.kernel.unbindEvtchn(ref.domid, 0).catch(() => {});
     await dev.domain.published?.close();
   }

@@ -173,4 +173,19 @@ describe("several domains at once", () => {
     const c = await client.createDomain(pv("client", `mode=client peer=${s} timeout=3000`));
     await until("the client to fail", () => (text.get(c) ?? "").includes("minios: exchange FAILED"));
   }, 60_000);
+
+  it("sends a subscriber that names domains only their console output", async () => {
+    await client.subscribe(["console"], []);
+    const text = consoles();
+    const a = await client.createDomain(pv("tick-a", "mode=idle tick=50"));
+    const b = await client.createDomain(pv("tick-b", "mode=idle tick=50"));
+    await sleep(500);
+    expect(text.size).toBe(0);
+    await client.subscribe(["console"], [b]);
+    await until("b's ticks", () => /tick \d+/.test(text.get(b) ?? ""));
+    await sleep(300);
+    expect([...text.keys()]).toEqual([b]);
+    await client.subscribe(["console"]);
+    await until("a's ticks too", () => /tick \d+/.test(text.get(a) ?? ""));
+  }, 60_000);
 });

@@ -32,7 +32,7 @@ export async function attachConsole(home: string, domid: number, name: string, i
   kernel.onClose(() => finish(1));
   // The reader went away (`xm console vm | head`): detach quietly, as a closed terminal would.
   io.output.on("error", () => finish(0));
-  await kernel.subscribe(["console", "domain"]);
+  await kernel.subscribe(["console", "domain"], [domid]);
   const history = await kernel.consoleRead(domid);
   historyDone = true;
   io.output.write(history);
