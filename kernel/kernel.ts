@@ -2,7 +2,7 @@
 // (V8 optimises a Wasm call only once it returns, so the kernel never loops forever inside one).
 
 import {
-  DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+  DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, P2M_HOLES_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
 } from "./public/kernel-abi";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
 import { CPU, PRIV_M, saveHart, loadHart, hartBlock, hartStopped } from "./cpu/state";
@@ -49,10 +49,28 @@ export function dirtyLogCleared(): void {
   flushStoreTlbs(Machine.harts);
 }
 
+/**
+ * Make RAM page `page` a hole in the P2M (the domain gave it back) or the domain's again. Call
+ * p2mChanged() after a batch, before the guest runs again.
+ */
+export function setP2mHole(page: u32, hole: bool): void {
+  const byte = P2M_HOLES_BASE + <usize>(page >> 3);
+  const bit = <u8>(1 << <u8>(page & 7));
+  store<u8>(byte, hole ? load<u8>(byte) | bit : load<u8>(byte) & ~bit);
+  if (hole) Mem.holes = true;
+}
+
+/** Every hart forgets its translations, so none cached can reach a page that is now a hole. */
+export function p2mChanged(): void {
+  for (let h = 0; h < Machine.harts; h++) flushAllTlbs(h);
+}
+
 /** Reset the machine: `harts` harts at the boot ROM in M-mode, `ramBytes` of RAM. */
 export function reset(harts: i32, ramBytes: f64): void {
   Machine.harts = harts < 1 ? 1 : harts > MAX_HARTS ? MAX_HARTS : harts;
   Mem.ramBytes = <u64>ramBytes;
+  Mem.holes = false;
+  memory.fill(P2M_HOLES_BASE, 0, DIRTY_BITMAP_SIZE);
   memory.fill(HART_STATE_BASE, 0, <usize>MAX_HARTS * HART_STATE_SIZE);
   for (let h = 0; h < Machine.harts; h++) {
     loadHart(h);

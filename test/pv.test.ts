@@ -23,6 +23,12 @@ describe("a paravirtual guest", () => {
     expect(guest.text).toBe("hsm ok\n");
   });
 
+  it("gives a page back through memory_op: the page faults while it is gone and comes back zeroed", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "-m", "16", "--kernel", probe("probe_pv_balloon")]);
+    expect(await guest.exitCode()).toBe(0);
+    expect(guest.text).toBe("balloon: gave a page back\nballoon: the page faulted, came back zeroed\n");
+  });
+
   it("needs a kernel", async () => {
     guest = GuestConsole.domus(["--builder", "linux", "-m", "16"]);
     expect(await guest.exitCode()).toBe(1);

@@ -63,10 +63,17 @@
 #define SHUTDOWN_reboot 1
 #define SHUTDOWN_suspend 2
 #define SHUTDOWN_watchdog 4
+#define XENMEM_RESERVATION_SIZE 0x20
+#define XENMEM_RES_DOMID 0x18
+#define XENMEM_RES_EXTENT_ORDER 0x10
+#define XENMEM_RES_EXTENT_START 0
+#define XENMEM_RES_MEM_FLAGS 0x14
+#define XENMEM_RES_NR_EXTENTS 8
 #define XENMEM_current_reservation 3
 #define XENMEM_decrease_reservation 1
 #define XENMEM_increase_reservation 0
 #define XENMEM_maximum_reservation 4
+#define XENMEM_populate_physmap 6
 #define XENVER_extraversion 1
 #define XENVER_version 0
 #define XEN_EBUSY 0x10
@@ -288,6 +295,9 @@
 #define VDISK_CDROM 1
 #define VDISK_READONLY 4
 #define VFB_CONSOLE "console"
+#define VIRTIO_INPUT_KINDS0 "keyboard"
+#define VIRTIO_INPUT_KINDS1 "tablet"
+#define VKBD_VIRTIO_INPUT "virtio-input"
 #define XenbusStateClosed 6
 #define XenbusStateClosing 5
 #define XenbusStateConnected 4

@@ -4,7 +4,7 @@
 // ROM are ever entered in a TLB; device pages always take the slow path to the bus.
 
 import {
-  BOOTROM_HOST, DIRTY_BITMAP_BASE, GUEST_RAM_HOST_BASE, TLB_BASE, TLB_ENTRIES, TLB_HART_SIZE, TLB_TABLE_SIZE,
+  BOOTROM_HOST, DIRTY_BITMAP_BASE, GUEST_RAM_HOST_BASE, P2M_HOLES_BASE, TLB_BASE, TLB_ENTRIES, TLB_HART_SIZE, TLB_TABLE_SIZE,
 } from "../public/kernel-abi";
 import { BOOTROM_BASE, BOOTROM_SIZE, RAM_BASE } from "../public/board";
 import { CPU, PRIV_M, PRIV_S, PRIV_U } from "./state";
@@ -27,6 +27,8 @@ export class Mem {
   static ramBytes: u64 = 0;
   /** Log-dirty mode: every RAM page written is marked in the dirty bitmap. */
   static logDirty: bool = false;
+  /** Some RAM page is a hole in the P2M (P2M_HOLES_BASE): the slow paths look there. */
+  static holes: bool = false;
   /** Current TLB tables, chosen by privilege (fetch) and effective data privilege (load/store). */
   static tlbFetch: usize = TLB_BASE;
   static tlbLoad: usize = TLB_BASE + TLB_TABLE_SIZE;
@@ -79,7 +81,7 @@ export function flushStoreTlbs(harts: i32): void {
 /** Host address of a guest-physical RAM or ROM byte, or 0 when it is not memory. */
 @inline function hostOf(pa: u64): usize {
   const r = pa - <u64>RAM_BASE;
-  if (r < Mem.ramBytes) return <usize>(GUEST_RAM_HOST_BASE + r);
+  if (r < Mem.ramBytes) return isHole(r) ? 0 : <usize>(GUEST_RAM_HOST_BASE + r);
   const b = pa - <u64>BOOTROM_BASE;
   if (b < <u64>BOOTROM_SIZE) return <usize>(BOOTROM_HOST + b);
   return 0;
@@ -97,8 +99,16 @@ export function flushStoreTlbs(harts: i32): void {
   store<u8>(byte, load<u8>(byte) | <u8>(1 << <u8>(page & 7)));
 }
 
+/** RAM offset `r` lies in a page the domain gave back. Only slow paths ask, so TLB hits cost nothing. */
+@inline function isHole(r: u64): bool {
+  if (!Mem.holes) return false;
+  const page = <usize>(r >> 12);
+  return (load<u8>(P2M_HOLES_BASE + (page >> 3)) & <u8>(1 << <u8>(page & 7))) != 0;
+}
+
 @inline export function isRam(pa: u64): bool {
-  return pa - <u64>RAM_BASE < Mem.ramBytes;
+  const r = pa - <u64>RAM_BASE;
+  return r < Mem.ramBytes && !isHole(r);
 }
 
 @inline export function ramHost(pa: u64): usize {

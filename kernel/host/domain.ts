@@ -4,11 +4,13 @@
 import { Machine } from "./machine.js";
 import type { BackendPeer, RemoteDevice } from "./backend-link.js";
 import type { BackendRing } from "./pv/backend-ring.js";
+import { PAGE } from "./pv/pv-layout.js";
 import {
   DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
 } from "../public/protocol.js";
 
 const CONSOLE_KEEP_BYTES = 64 * 1024;
+const MiB = 1024 * 1024;
 
 export class Domain {
   state: DomainState = "running";
@@ -102,11 +104,16 @@ export class Domain {
     }
   }
 
+  /** The memory it holds now: what it was built with, less what its balloon gave back. */
+  get memoryMiB(): number {
+    return Math.ceil(this.spec.memoryMiB - ((this.machine.pv?.balloon.givenBack ?? 0) * PAGE) / MiB);
+  }
+
   info(): DomainInfo {
     return {
       domid: this.domid,
       name: this.spec.name,
-      memoryMiB: this.spec.memoryMiB,
+      memoryMiB: this.memoryMiB,
       maxmemMiB: this.spec.maxmemMiB,
       vcpus: this.spec.vcpus,
       state: this.paused && (this.state === "running" || this.state === "blocked") ? "paused" : this.state,

@@ -3,7 +3,9 @@
 // host crash.
 
 import { RAM_BASE } from "../public/board.js";
-import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
+import { GUEST_RAM_HOST_BASE, P2M_HOLES_BASE } from "../public/kernel-abi.js";
+
+const PAGE = 4096;
 
 export class GuestMemoryError extends Error {
   override name = "GuestMemoryError";
@@ -24,8 +26,15 @@ export class GuestMemory {
           `(0x${RAM_BASE.toString(16)}..0x${(RAM_BASE + this.ramBytes).toString(16)})`,
       );
     }
+    const linear = this.linear();
+    // A page the guest gave back (a hole in its P2M) is not the guest's memory any more.
+    for (let page = Math.floor(off / PAGE); page * PAGE < off + length; page++) {
+      if ((linear[P2M_HOLES_BASE + (page >> 3)] & (1 << (page & 7))) !== 0) {
+        throw new GuestMemoryError(`guest page 0x${(RAM_BASE + page * PAGE).toString(16)} was given back to the hypervisor (ballooned out)`);
+      }
+    }
     const start = GUEST_RAM_HOST_BASE + off;
-    return this.linear().subarray(start, start + length);
+    return linear.subarray(start, start + length);
   }
 
   dataView(gpa: number, length: number): DataView {

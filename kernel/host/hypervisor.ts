@@ -66,7 +66,7 @@ export class Hypervisor {
 
   info(): HostInfo {
     const total = Math.floor(totalmem() / MiB);
-    const used = [...this.domains.values()].reduce((n, d) => n + d.spec.memoryMiB, 0);
+    const used = [...this.domains.values()].reduce((n, d) => n + d.memoryMiB, 0);
     return { version: PROTOCOL_VERSION, pcpus: 1, totalMemoryMiB: total, freeMemoryMiB: Math.max(0, total - used) };
   }
 

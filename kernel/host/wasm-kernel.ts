@@ -24,6 +24,8 @@ export interface KernelExports {
   blockHart(hart: number): void;
   setLogDirty(on: number): void;
   dirtyLogCleared(): void;
+  setP2mHole(page: number, hole: number): void;
+  p2mChanged(): void;
 }
 
 export interface WasmKernel {

@@ -46,6 +46,12 @@ export const DECODE_CACHE_ENTRIES: u32 = 0x40000;
 export const DIRTY_BITMAP_BASE: usize = 0x800000;
 export const DIRTY_BITMAP_SIZE: usize = 0x18000;
 
+/**
+ * The P2M's holes: bit n set when RAM page n is not the domain's (it gave the page back with
+ * XENMEM_decrease_reservation); the guest's accesses to it fault. Same size as the dirty bitmap.
+ */
+export const P2M_HOLES_BASE: usize = 0x820000;
+
 /** Guest RAM starts here in linear memory and is contiguous. */
 export const GUEST_RAM_HOST_BASE: usize = 0x1000000;
 

@@ -4,8 +4,7 @@
 // with that reason (SCHEDOP_shutdown), and the kernel's shutdown event makes xend apply
 // on_poweroff / on_reboot as for any guest that stops by itself.
 
-import { XsClientError } from "../../services/store/client.js";
-import { StoreUnavailable, STORE_TIMEOUT_MS, withStore } from "./store-session.js";
+import { STORE_TIMEOUT_MS, writeGuestKey } from "./store-session.js";
 
 /** How long a guest has to act on a request before xend (and `xm shutdown -w`) says it did not. */
 export const GUEST_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -16,16 +15,5 @@ export const GUEST_SHUTDOWN_TIMEOUT_MS = 30_000;
  * it cannot see the request).
  */
 export async function requestGuestShutdown(socket: string, domid: number, reason: "poweroff" | "reboot", timeoutMs = STORE_TIMEOUT_MS): Promise<void> {
-  const home = `/local/domain/${domid}`;
-  await withStore(socket, `control/shutdown for domain ${domid}`, async (client) => {
-    try {
-      await client.directory(home);
-    } catch (e) {
-      if (e instanceof XsClientError && e.code === "ENOENT") {
-        throw new StoreUnavailable(`domain ${domid} has no ${home} in the store (its xenstore ring was never connected), so it cannot see control/shutdown`);
-      }
-      throw e;
-    }
-    await client.write(`${home}/control/shutdown`, reason);
-  }, timeoutMs);
+  await writeGuestKey(socket, domid, "control/shutdown", reason, timeoutMs);
 }

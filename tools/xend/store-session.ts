@@ -2,7 +2,7 @@
 // session per operation (not one long connection) means a restarted store costs xend nothing.
 
 import { join } from "node:path";
-import { XsClient } from "../../services/store/client.js";
+import { XsClient, XsClientError } from "../../services/store/client.js";
 
 /** How long one store session (connect, check, write) may take. */
 export const STORE_TIMEOUT_MS = 5000;
@@ -41,4 +41,24 @@ export async function withStore<T>(socket: string, what: string, work: (client: 
   } finally {
     client.close();
   }
+}
+
+/**
+ * Writes `key` (relative to the domain's home, /local/domain/<domid>) for the guest to act on.
+ * Throws StoreUnavailable if the store is not running or the domain has no home there (it never
+ * connected its xenstore ring, so it cannot see the key).
+ */
+export async function writeGuestKey(socket: string, domid: number, key: string, value: string, timeoutMs = STORE_TIMEOUT_MS): Promise<void> {
+  const home = `/local/domain/${domid}`;
+  await withStore(socket, `${key} for domain ${domid}`, async (client) => {
+    try {
+      await client.directory(home);
+    } catch (e) {
+      if (e instanceof XsClientError && e.code === "ENOENT") {
+        throw new StoreUnavailable(`domain ${domid} has no ${home} in the store (its xenstore ring was never connected), so it cannot see ${key}`);
+      }
+      throw e;
+    }
+    await client.write(`${home}/${key}`, value);
+  }, timeoutMs);
 }

@@ -21,7 +21,7 @@ import {
 import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
 import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-request.js";
-import { storeSocketOf, StoreUnavailable } from "./store-session.js";
+import { storeSocketOf, StoreUnavailable, writeGuestKey } from "./store-session.js";
 import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
 import { forgetDomainDevices } from "./xenbus-devices.js";
 import { listVifs, plugVifs, unplugVif, withMac } from "./vif.js";
@@ -537,9 +537,12 @@ export class Xend {
   }
 
   /**
-   * vcpu-pin, vcpu-set, mem-set, mem-max: protocol v1 has no kernel operation for these, so for a
-   * running domain the new value is kept in its configuration (and its managed file) and applies
-   * at its next start; the result says so. A managed domain that is not running simply changes.
+   * vcpu-pin, vcpu-set, mem-set, mem-max. mem-set on a running domain sets its balloon's target,
+   * as Xen's xend does: memory/target (KiB) in the domain's home, which the guest's balloon
+   * driver follows (minios's does; `xm list` shows what the guest holds). For the others the
+   * kernel has no operation yet, so for a running domain the new value is kept in its
+   * configuration (and its managed file) and applies at its next start; the result says so. A
+   * managed domain that is not running simply changes.
    */
   async changeResources(ref: string, change: ResourceChange, what: string): Promise<XendChangeResult> {
     const r = await this.resolve(ref);
@@ -552,6 +555,13 @@ export class Xend {
     const config = this.parseStored(r.record.config, `domain ${r.info.domid}`);
     if (config === undefined) throw new XendError(`the configuration of domain ${r.info.domid} is unreadable`);
     withResources(config, change); // validates against the domain's other settings
+    if (change.memoryMiB !== undefined && Object.keys(change).length === 1) {
+      await writeGuestKey(storeSocketOf(this.paths.home), r.info.domid, "memory/target", String(change.memoryMiB * 1024)).catch((e: Error) => {
+        throw new XendError(`cannot set the memory target of '${r.name}': ${e.message}`);
+      });
+      this.updateRecordConfig(r.info.domid, change);
+      return {};
+    }
     this.updateRecordConfig(r.info.domid, change);
     return { deferred: `the kernel cannot change a running domain's ${what} yet (kernel protocol v${1}); '${r.name}' gets the new value at its next start` };
   }

@@ -8,7 +8,8 @@ import {
   SCHEDOP_shutdown, SCHEDOP_poll, SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_suspend, SHUTDOWN_crash,
   SHUTDOWN_watchdog, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close,
   EVTCHNOP_send, EVTCHNOP_unmask, GNTTABOP_setup_table, GNTTABOP_query_size, GNTTABOP_copy,
-  XENMEM_current_reservation, XENMEM_maximum_reservation, XENVER_version, XENVER_extraversion, DOMID_SELF,
+  XENMEM_current_reservation, XENMEM_maximum_reservation, XENMEM_decrease_reservation, XENMEM_populate_physmap,
+  XENMEM_RES_DOMID, XENMEM_RES_EXTENT_ORDER, XENMEM_RES_EXTENT_START, XENMEM_RES_NR_EXTENTS, XENMEM_RESERVATION_SIZE, XENVER_version, XENVER_extraversion, DOMID_SELF,
   XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_ENOSPC, XEN_EPERM,
 } from "../../public/xen/hypercall.js";
 import { GRANT_TABLE_FRAMES, GNTST_general_error, GNTST_okay } from "../../public/xen/grant-table.js";
@@ -239,7 +240,27 @@ function memoryOp(c: HypercallContext): number {
   const cmd = c.arg(0);
   if (cmd === XENMEM_current_reservation || cmd === XENMEM_maximum_reservation) {
     c.ownDomid(c.view(c.arg(1), 2).getUint16(0, true));
-    return c.dom.layout.guestPages;
+    return cmd === XENMEM_current_reservation ? c.dom.balloon.currentPages : c.dom.layout.guestPages;
   }
+  if (cmd === XENMEM_decrease_reservation || cmd === XENMEM_populate_physmap) return reservation(c, cmd === XENMEM_decrease_reservation);
   return -XEN_ENOSYS;
+}
+
+/** At most this many pages in one reservation call (Linux's balloon asks for a page's worth). */
+const MAX_EXTENTS = 4096;
+
+/** The balloon: give pages back or take them again, one page per extent; returns how many went. */
+function reservation(c: HypercallContext, giveBack: boolean): number {
+  const r = c.view(c.arg(1), XENMEM_RESERVATION_SIZE);
+  c.ownDomid(r.getUint16(XENMEM_RES_DOMID, true));
+  const n = Number(r.getBigUint64(XENMEM_RES_NR_EXTENTS, true));
+  if (r.getUint32(XENMEM_RES_EXTENT_ORDER, true) !== 0 || n > MAX_EXTENTS) return -XEN_EINVAL;
+  const list = c.view(Number(BigInt.asUintN(53, r.getBigUint64(XENMEM_RES_EXTENT_START, true))), n * 8);
+  let done = 0;
+  for (; done < n; done++) {
+    const gpfn = Number(BigInt.asUintN(53, list.getBigUint64(done * 8, true)));
+    if (!(giveBack ? c.dom.balloon.giveBack(c.k, gpfn) : c.dom.balloon.populate(c.k, gpfn))) break;
+  }
+  if (done > 0) c.k.p2mChanged();
+  return done;
 }

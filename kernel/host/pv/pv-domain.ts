@@ -7,6 +7,7 @@ import { EventChannels } from "./event-channels.js";
 import type { GrantingDomain } from "./grant-table.js";
 import type { PvLayout } from "./pv-layout.js";
 import type { XenstoreRing } from "./xenstore-ring.js";
+import { Balloon } from "./balloon.js";
 import {
   XENCONS_IN, XENCONS_IN_CONS, XENCONS_IN_PROD, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_CONS,
   XENCONS_OUT_PROD, XENCONS_OUT_SIZE,
@@ -23,6 +24,7 @@ export class PvDomain implements GrantingDomain {
   readonly evtchn: EventChannels;
   readonly consolePort: number;
   readonly storePort: number;
+  readonly balloon: Balloon;
   /** Relays the xenstore ring to the store; none on a host without one (e.g. `domus run`). */
   storeRing: XenstoreRing | undefined;
 
@@ -33,6 +35,7 @@ export class PvDomain implements GrantingDomain {
     private readonly hooks: PvHooks,
   ) {
     this.evtchn = new EventChannels(mem, layout.sharedInfo);
+    this.balloon = new Balloon(mem, layout.guestPages);
     this.consolePort = this.evtchn.alloc({ kind: "host", service: "console" }) ?? 0;
     this.storePort = this.evtchn.alloc({ kind: "host", service: "store" }) ?? 0;
   }

@@ -54,6 +54,18 @@ export const XENMEM_increase_reservation: u32 = 0;
 export const XENMEM_decrease_reservation: u32 = 1;
 export const XENMEM_current_reservation: u32 = 3;
 export const XENMEM_maximum_reservation: u32 = 4;
+export const XENMEM_populate_physmap: u32 = 6;
+/**
+ * struct xen_memory_reservation (riscv64): extent_start, a guest-physical pointer to an array of
+ * u64 gpfns (guest-physical address >> 12); nr_extents; extent_order (0: single pages);
+ * mem_flags; domid. Returns the number of extents done.
+ */
+export const XENMEM_RES_EXTENT_START: u32 = 0; // u64
+export const XENMEM_RES_NR_EXTENTS: u32 = 8; // u64
+export const XENMEM_RES_EXTENT_ORDER: u32 = 16; // u32
+export const XENMEM_RES_MEM_FLAGS: u32 = 20; // u32
+export const XENMEM_RES_DOMID: u32 = 24; // u16
+export const XENMEM_RESERVATION_SIZE: u32 = 32;
 
 /** Errors, returned negated (Xen's xen/include/public/errno.h values). */
 export const XEN_EPERM: i32 = 1;
