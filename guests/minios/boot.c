@@ -37,6 +37,7 @@ const char *boot_read(uint64_t vcpu, const void *dtb, volatile uint8_t *start_in
     /* The special pages sit at the top of RAM; an image reaching them would be overwritten. */
     if ((uintptr_t)__image_end > (uintptr_t)start_info) return "the image overlaps the start_info page";
     b->vcpu = vcpu;
+    b->dtb = dtb;
     b->start_info = start_info;
     b->shared_info = (volatile uint8_t *)(uintptr_t)SI(uint64_t, SI_SHARED_INFO);
     b->console_ring = (volatile uint8_t *)(uintptr_t)(SI(uint64_t, SI_CONSOLE_MFN) << PAGE_SHIFT);

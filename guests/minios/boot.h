@@ -6,6 +6,7 @@
 
 struct boot_info {
     uint64_t vcpu;
+    const void *dtb; /* kept where the hypervisor put it: cmdline may point into it */
     volatile uint8_t *start_info;
     volatile uint8_t *shared_info;
     volatile uint8_t *console_ring;

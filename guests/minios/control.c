@@ -1,6 +1,7 @@
 /* control/shutdown: see control.h. */
 #include <stdbool.h>
 #include "../include/domus-abi.h"
+#include "balloon.h"
 #include "console.h"
 #include "control.h"
 #include "events.h"
@@ -45,6 +46,7 @@ int control_poll(void) {
     events_take(store_port);
     while (reason < 0 && xs_poll_event(path, sizeof path, token, sizeof token)) {
         if (same(token, CONTROL_TOKEN)) reason = control_check();
+        else if (same(token, BALLOON_TOKEN)) balloon_check();
         else if (other_events != NULL) other_events(path, token);
     }
     busy = false;

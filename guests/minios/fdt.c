@@ -26,6 +26,11 @@ uint32_t fdt_cell(const void *p) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+uint32_t fdt_size(const void *fdt) {
+    const uint8_t *h = fdt;
+    return h != NULL && fdt_cell(h + HDR_MAGIC) == FDT_MAGIC ? fdt_cell(h + HDR_TOTALSIZE) : 0;
+}
+
 static bool str_eq(const char *a, const char *b) {
     while (*a != '\0' && *a == *b) a++, b++;
     return *a == *b;

@@ -1,6 +1,7 @@
 /* minios: bring up the console, events and timer, then run the mode the command line asks for. */
 #include "../include/domus-abi.h"
 #include "arch.h"
+#include "balloon.h"
 #include "boot.h"
 #include "console.h"
 #include "control.h"
@@ -94,12 +95,20 @@ __attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
         printk("minios: xenstore FAILED: watch control/shutdown: %s\n", xs_error());
         stop(SHUTDOWN_crash);
     }
+    if (xs_watch(BALLOON_PATH, BALLOON_TOKEN) < 0) {
+        printk("minios: xenstore FAILED: watch " BALLOON_PATH ": %s\n", xs_error());
+        stop(SHUTDOWN_crash);
+    }
     printk("minios: xenstore ok\n");
     for (;;) {
         xs_next_event(path, sizeof path, token, sizeof token);
         if (same(token, CONTROL_TOKEN)) {
             int reason = control_check();
             if (reason >= 0) stop((uint32_t)reason);
+            continue;
+        }
+        if (same(token, BALLOON_TOKEN)) {
+            balloon_check();
             continue;
         }
         /* The first event comes at once (the watch's registration); the node may not exist. */
@@ -137,9 +146,12 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
     }
     printk("minios: ready\n");
 
-    /* Every mode takes shutdown requests; mode=xenstore watches control/shutdown itself. */
+    /* Every mode takes shutdown requests and balloon targets; mode=xenstore watches
+     * control/shutdown and memory/target itself. */
+    balloon_init(&b);
     if (o.mode != MODE_XENSTORE) {
         control_watch_nowait(&b);
+        balloon_watch_nowait(&b);
         sched_wake_hook = on_wake;
     }
 
