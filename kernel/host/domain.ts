@@ -104,9 +104,9 @@ export class Domain {
     }
   }
 
-  /** The memory it holds now: what it was built with, less what its balloon gave back. */
+  /** The memory it holds now, in whole MiB: what it was built with, less what its balloon gave back. */
   get memoryMiB(): number {
-    return Math.ceil(this.spec.memoryMiB - ((this.machine.pv?.balloon.givenBack ?? 0) * PAGE) / MiB);
+    return Math.round(this.spec.memoryMiB - ((this.machine.pv?.balloon.givenBack ?? 0) * PAGE) / MiB);
   }
 
   info(): DomainInfo {

@@ -1,0 +1,70 @@
+// xm mem-set of a running paravirtual guest, as Xen does it: xend writes the domain's
+// memory/target, the guest's balloon driver (minios's) gives pages back to the hypervisor or
+// takes them again, and `xm list` and `xm info` show what the domain holds and what is free.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GuestConsole } from "../support/guest-console.js";
+import { TestHost, XM, eventually, listRows } from "./host.js";
+
+const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+
+let host: TestHost;
+let dir: string;
+let guest: GuestConsole;
+
+async function memOf(name: string): Promise<number> {
+  return Number(listRows((await host.xm("list")).stdout).find((r) => r[0] === name)?.[2]);
+}
+
+async function freeMemory(): Promise<number> {
+  return Number(/^free_memory\s*:\s*(\d+)/m.exec((await host.xm("info")).stdout)?.[1]);
+}
+
+beforeAll(async () => {
+  host = new TestHost();
+  dir = mkdtempSync(join(tmpdir(), "domus-balloon-"));
+  await host.up();
+  const cfg = join(dir, "bal.cfg");
+  writeFileSync(cfg, `name = 'bal'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 32\nmaxmem = 32\nextra = 'mode=idle tick=200'\n`);
+  guest = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
+  await guest.waitFor("minios: ready");
+});
+afterAll(async () => {
+  guest?.kill();
+  await host.down();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("xm mem-set on a running domain", () => {
+  it("shrinks the guest through its balloon: xm list shows the new size and xm info the memory freed", async () => {
+    expect(await memOf("bal")).toBe(32);
+    const free = await freeMemory();
+    const r = await host.xm("mem-set", "bal", "20");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    await guest.waitFor("minios: balloon 20480 KiB");
+    await eventually("xm list showing 20 MiB", () => memOf("bal"), (m) => m === 20);
+    expect(await freeMemory()).toBe(free + 12);
+    // The guest keeps running on what it has left.
+    const ticks = (guest.text.match(/minios: tick \d+/g) ?? []).length;
+    await eventually("more ticks", async () => (guest.text.match(/minios: tick \d+/g) ?? []).length, (n) => n > ticks + 1);
+  });
+
+  it("grows it again, up to what it was built with", async () => {
+    expect((await host.xm("mem-set", "bal", "32")).code).toBe(0);
+    // 32 MiB less the hypervisor's 8 pages at the top: all minios can hold.
+    await guest.waitFor("minios: balloon 32736 KiB");
+    await eventually("xm list showing 32 MiB", () => memOf("bal"), (m) => m === 32);
+  });
+
+  it("refuses a size above the domain's maximum, naming it", async () => {
+    const r = await host.xm("mem-set", "bal", "64");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/above the domain's maximum of 32 MiB/);
+    expect(await memOf("bal")).toBe(32);
+  });
+});
