@@ -5,6 +5,7 @@
 // wake-ups are gathered (wakeTime).
 
 import type { Domain } from "./domain.js";
+import { TimerHeap } from "./timer-heap.js";
 
 export const PERIOD_MS = 30;
 
@@ -26,20 +27,45 @@ export function wakeTime(now: number, ms: number): number {
 export class CreditScheduler {
   private periodStart = 0;
   private pcpus = 1;
+  /** Every domain the scheduler knows. */
+  private readonly members = new Set<Domain>();
+  /** The domains it looks at to pick one: all but those asleep on a timer. */
+  private readonly awake = new Set<Domain>();
+  /** The domains asleep on a timer, by wake-up time (an entry whose time is not the domain's sleepUntil any more is stale). */
+  private readonly sleepers = new TimerHeap<Domain>();
 
-  constructor(private readonly domains: () => Iterable<Domain>) {}
+  add(d: Domain): void {
+    this.members.add(d);
+    this.awake.add(d);
+    d.onWoken = () => this.awake.add(d);
+  }
+
+  remove(d: Domain): void {
+    this.members.delete(d);
+    this.awake.delete(d);
+  }
+
+  /** `d` went idle until `until` (Infinity: until an event): out of the scan until then or a wake-up. */
+  sleep(d: Domain, until: number): void {
+    d.sleepUntil = until;
+    this.awake.delete(d);
+    this.sleepers.push(until, d);
+  }
 
   /** Start a new accounting period when the current one is over. */
   account(now: number): void {
     const elapsed = now - this.periodStart;
     if (elapsed < PERIOD_MS) return;
     this.periodStart = now;
-    const active = [...this.domains()].filter((d) => !d.paused && (d.state === "running" || d.state === "blocked"));
-    const totalWeight = active.reduce((n, d) => n + d.weight, 0);
+    // Xen credits the active vCPUs: domains asleep on a timer are not, so an idle host's
+    // accounting costs nothing per sleeping domain.
+    let totalWeight = 0;
+    for (const d of this.awake) if (this.active(d)) totalWeight += d.weight;
     if (totalWeight === 0) return;
     // Credit for the time that really passed (the loop may notice a period late), at most two periods.
     const credit = Math.min(elapsed, 2 * PERIOD_MS) * this.pcpus;
-    for (const d of active) {
+    for (const d of this.awake) {
+      if (!this.active(d)) continue;
       const share = (credit * d.weight) / totalWeight;
       // Credit does not pile up: an idle domain cannot save a burst for later.
       d.credit = Math.min(d.credit + share, share);
@@ -48,15 +74,29 @@ export class CreditScheduler {
     }
   }
 
+  private active(d: Domain): boolean {
+    return !d.paused && (d.state === "running" || d.state === "blocked");
+  }
+
   private capped(d: Domain): boolean {
     return d.cap > 0 && d.periodUsedMs >= (PERIOD_MS * d.cap) / 100;
   }
 
+  /** Sleepers whose time has come go back to the scan. */
+  private wakeDue(now: number): void {
+    while (this.sleepers.peekTime() <= now) {
+      const d = this.sleepers.pop()!;
+      // A stale entry: the domain woke early and may sleep again, on a later entry of its own.
+      if (this.members.has(d) && d.sleepUntil <= now) this.awake.add(d);
+    }
+  }
+
   /** The domain to run next, or undefined when none is runnable. */
   pick(now: number): Domain | undefined {
+    this.wakeDue(now);
     let best: Domain | undefined;
     let bestRank = -1;
-    for (const d of this.domains()) {
+    for (const d of this.awake) {
       if (!d.runnable(now) || this.capped(d)) continue;
       const rank = d.boosted ? 2 : d.credit > 0 ? 1 : 0;
       if (rank > bestRank || (rank === bestRank && best !== undefined && d.lastRan < best.lastRan)) {
@@ -80,9 +120,15 @@ export class CreditScheduler {
    * domain is parked; Infinity when only an event can wake anyone (idle domains cost nothing).
    */
   nextWake(now: number): number {
-    let wake = Infinity;
-    for (const d of this.domains()) {
-      if (d.paused || (d.state !== "running" && d.state !== "blocked")) continue;
+    // Stale entries (the domain woke, or sleeps on a later timer) would wake the loop for nothing.
+    while (this.sleepers.size > 0) {
+      const d = this.sleepers.peekItem()!;
+      if (this.members.has(d) && !this.awake.has(d) && d.sleepUntil === this.sleepers.peekTime()) break;
+      this.sleepers.pop();
+    }
+    let wake = this.sleepers.peekTime();
+    for (const d of this.awake) {
+      if (!this.active(d)) continue;
       if (d.sleepUntil > now) wake = Math.min(wake, d.sleepUntil);
       else if (this.capped(d)) wake = Math.min(wake, this.periodStart + PERIOD_MS);
     }

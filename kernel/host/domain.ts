@@ -18,6 +18,8 @@ export class Domain {
   paused = false;
   /** performance.now() until which every vCPU sleeps in WFI (0: runnable now). */
   sleepUntil = 0;
+  /** Told when an event or input wakes the domain (the scheduler looks at it again). */
+  onWoken: () => void = () => {};
   /** Woke from sleep since it last ran: runs ahead of domains that used up their credit. */
   boosted = false;
   weight = DEFAULT_WEIGHT;
@@ -89,7 +91,13 @@ export class Domain {
   input(bytes: Uint8Array): void {
     this.pendingInput.push(bytes);
     this.feedInput();
+    this.wakeUp();
+  }
+
+  /** An event or input arrived: it runs again as soon as the scheduler picks it. */
+  wakeUp(): void {
     this.sleepUntil = 0;
+    this.onWoken();
   }
 
   feedInput(): void {

@@ -52,7 +52,7 @@ function ringKey(peer: BackendPeer, domid: number, devid: number, index: number)
 
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
-  private readonly sched = new CreditScheduler(() => this.domains.values());
+  private readonly sched = new CreditScheduler();
   private readonly links = new BackendLinks((msg) => this.log(msg));
   private nextDomid = FIRST_DOMID;
   private wake: (() => void) | undefined;
@@ -125,10 +125,11 @@ export class Hypervisor {
     };
     machine.onLog = (msg) => this.log(`domain ${domid}: ${msg}`);
     machine.onWake = () => {
-      d.sleepUntil = 0;
+      d.wakeUp();
       this.kick();
     };
     this.domains.set(domid, d);
+    this.sched.add(d);
     this.log(`domain ${domid} (${spec.name}) created: ${spec.memoryMiB} MiB, ${spec.vcpus} vCPU`);
     this.events.domain(domid, paused ? "paused" : "running");
     this.kick();
@@ -307,6 +308,7 @@ export class Hypervisor {
   destroy(domid: number): void {
     const d = this.get(domid);
     this.domains.delete(domid);
+    this.sched.remove(d);
     d.state = "dying";
     d.machine.close();
     this.log(`domain ${domid} (${d.spec.name}) destroyed`);
@@ -400,7 +402,7 @@ export class Hypervisor {
       d.feedInput();
       if (r.kind === "idle") {
         d.state = "blocked";
-        d.sleepUntil = wakeTime(after, r.ms);
+        this.sched.sleep(d, wakeTime(after, r.ms));
         d.boosted = true;
       } else if (r.kind === "shutdown") {
         this.markStopped(d, r.reason);
