@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { parseDomainInfo, parseEvent } from "./kernel-client.js";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { KernelClient, kernelSocketPath, parseDomainInfo, parseEvent } from "./kernel-client.js";
 import { ProtocolViolation } from "./lib/frame-connection.js";
+import { encodeFrame, FrameReader } from "../kernel/public/frames.js";
+import { PROTOCOL_VERSION } from "../kernel/public/protocol.js";
 
 const info = {
   domid: 3, name: "vm1", memoryMiB: 128, maxmemMiB: 128, vcpus: 1, state: "blocked",
@@ -32,5 +38,41 @@ describe("kernel replies and events are checked", () => {
         }
       }
     }), { numRuns: 3000 });
+  });
+});
+
+describe("a console attached to a running domain", () => {
+  it("shows output the kernel sends in the same read as the history, once and in order", async () => {
+    const home = mkdtempSync(join(tmpdir(), "domus-console-"));
+    const path = kernelSocketPath(home);
+    mkdirSync(dirname(path), { recursive: true });
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    // A kernel that prints a line right after answering console.read, in one write: the client
+    // reads the reply and the event together.
+    const server = createServer((socket: Socket) => {
+      const reader = new FrameReader();
+      socket.on("data", (chunk) => {
+        for (const m of reader.push(chunk) as { op: string; id: number }[]) {
+          const reply = (result: unknown): Buffer => encodeFrame({ id: m.id, ok: true, result });
+          if (m.op === "hello") socket.write(reply({ version: PROTOCOL_VERSION }));
+          else if (m.op === "console.read") {
+            socket.write(Buffer.concat([reply(text("booting\n")), encodeFrame({ event: "console", domid: 7, data: text("ready\n") })]));
+          } else socket.write(reply(null));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const kernel = await KernelClient.connect(home);
+    try {
+      let shown = "";
+      await kernel.subscribe(["console"], [7]);
+      await kernel.consoleAttach(7, (data) => { shown += new TextDecoder().decode(data); });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(shown).toBe("booting\nready\n");
+    } finally {
+      kernel.close();
+      server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

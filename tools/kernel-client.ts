@@ -128,11 +128,19 @@ export class KernelClient {
     await this.call({ op: "console.write", domid, data });
   }
 
-  /** What the domain's console printed that no console has shown yet; its console events sent to this connection from now on count as shown. */
-  async consoleRead(domid: number): Promise<Uint8Array> {
-    const r = await this.call({ op: "console.read", domid });
-    if (r instanceof Uint8Array) return r;
-    return bytes(obj(r, "console.read reply"), "data", "console.read reply");
+  /**
+   * Show the domain's console through `output`: first what no console has shown yet, then each
+   * console event for it, in the order the kernel sent them (the connection must be subscribed to
+   * its console events). From now on what this connection is sent counts as shown.
+   */
+  async consoleAttach(domid: number, output: (data: Uint8Array) => void): Promise<void> {
+    // The listener goes in as the reply is read: an event read with it, just after it, is new.
+    await this.conn.request({ op: "console.read", domid }, this.timeoutMs, (r) => {
+      output(r instanceof Uint8Array ? r : bytes(obj(r, "console.read reply"), "data", "console.read reply"));
+      this.eventListeners.push((e) => {
+        if (e.event === "console" && e.domid === domid) output(e.data);
+      });
+    });
   }
 
   /** The last 64 KiB the domain's console printed, leaving what counts as shown alone. */
@@ -142,8 +150,7 @@ export class KernelClient {
     throw new ProtocolViolation("console.tail reply must be bytes");
   }
 
-  /** Ask for events; they arrive at the listeners given to onEvent. */
-  /** Events from now on; `consoles`: console events of these domains only. */
+  /** Events from now on, to the listeners given to onEvent; `consoles`: console events of these domains only. */
   async subscribe(events: readonly EventKind[], consoles?: readonly number[]): Promise<void> {
     await this.call({ op: "subscribe", events, ...(consoles === undefined ? {} : { consoles }) });
   }

@@ -41,6 +41,7 @@ export interface ConnectOptions {
 interface Pending {
   readonly resolve: (result: unknown) => void;
   readonly reject: (e: Error) => void;
+  readonly onReply?: (result: unknown) => void;
   readonly timer: NodeJS.Timeout;
   readonly op: string;
 }
@@ -86,8 +87,12 @@ export class FrameConnection {
     });
   }
 
-  /** Send one request and wait for its reply's result. */
-  request(message: Record<string, unknown> & { op: string }, timeoutMs = 10_000): Promise<unknown> {
+  /**
+   * Send one request and wait for its reply's result. `onReply` sees the result as the reply is
+   * read, before any message after it reaches the event handler (an awaiting caller resumes only
+   * after the whole read is dispatched); what it throws rejects the request.
+   */
+  request(message: Record<string, unknown> & { op: string }, timeoutMs = 10_000, onReply?: (result: unknown) => void): Promise<unknown> {
     if (this.closedError !== undefined) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -95,7 +100,7 @@ export class FrameConnection {
         this.pending.delete(id);
         reject(new RequestTimeout(`${this.what} did not answer "${message.op}" within ${timeoutMs} ms (${this.path})`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, op: message.op });
+      this.pending.set(id, { resolve, reject, timer, op: message.op, onReply });
       writeBatched(this.socket, encodeFrame({ ...message, id }));
     });
   }
@@ -153,8 +158,15 @@ export class FrameConnection {
     if (p === undefined) return; // a reply that arrived after its timeout
     this.pending.delete(m.id);
     clearTimeout(p.timer);
-    if (m.ok === true) p.resolve(m.result);
-    else if (m.ok === false) {
+    if (m.ok === true) {
+      try {
+        p.onReply?.(m.result);
+      } catch (e) {
+        p.reject(e as Error);
+        return;
+      }
+      p.resolve(m.result);
+    } else if (m.ok === false) {
       p.reject(new RemoteError(typeof m.error === "string" ? m.error : `${this.what} refused "${p.op}"`));
     } else p.reject(new ProtocolViolation(`${this.what} answered "${p.op}" without ok: true/false`));
   }

@@ -15,16 +15,11 @@ export interface ConsoleStreams {
 /** Attach to domain `domid`'s console until Ctrl-] or the domain goes away; returns the exit code. */
 export async function attachConsole(home: string, domid: number, name: string, io: ConsoleStreams): Promise<number> {
   const kernel = await KernelClient.connect(home);
-  let historyDone = false;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
 
   kernel.onEvent((e) => {
-    if (e.domid !== domid) return;
-    if (e.event === "console") {
-      // Events that arrive before the history reply are already part of the history.
-      if (historyDone) io.output.write(e.data);
-    } else if (e.state === "dying") {
+    if (e.domid === domid && e.event === "domain" && e.state === "dying") {
       io.output.write(`\r\n[domain ${name} is gone]\r\n`);
       finish(0);
     }
@@ -33,9 +28,8 @@ export async function attachConsole(home: string, domid: number, name: string, i
   // The reader went away (`xm console vm | head`): detach quietly, as a closed terminal would.
   io.output.on("error", () => finish(0));
   await kernel.subscribe(["console", "domain"], [domid]);
-  const history = await kernel.consoleRead(domid);
-  historyDone = true;
-  io.output.write(history);
+  // Events that arrive before the history are part of it; consoleAttach shows each byte once.
+  await kernel.consoleAttach(domid, (data) => io.output.write(data));
 
   const tty = io.input.isTTY === true;
   if (tty) io.input.setRawMode(true);
