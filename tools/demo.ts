@@ -5,8 +5,8 @@
 // running, and puts U-Boot's console on this terminal. Ctrl-] detaches; the host keeps running.
 
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { createRawImage } from "../services/blk/formats/raw.js";
+import { join } from "node:path";
+import { createDomainImage, domainImagePath } from "./image/domain-image.js";
 import { projectRoot } from "../kernel/host/project-root.js";
 import { homePaths } from "./lib/home.js";
 import { pidFileState } from "./supervisor/pidfile.js";
@@ -52,11 +52,8 @@ export async function demo(home: string): Promise<number> {
     xend.close();
   }
   // Made once, sparse, as the manual's file: disks are (under the host's own images/ folder).
-  const disk = join(home, "images", "demo-uboot", "disk0");
-  if (!existsSync(disk)) {
-    mkdirSync(dirname(disk), { recursive: true });
-    await createRawImage(disk, DEMO_DISK_BYTES);
-  }
+  const disk = domainImagePath(home, "demo-uboot");
+  if (!existsSync(disk)) await createDomainImage(home, "demo-uboot", DEMO_DISK_BYTES);
   for (const [name, text] of Object.entries(demoConfigs(disk))) {
     if (running.has(name)) continue;
     const file = join(dir, `${name}.cfg`);

@@ -134,6 +134,24 @@ net
     process.exitCode = await capture(resolveHome(opts.home), target, file, opts.seconds, write);
   });
 
+const image = program.command("image").description("disk images under DOMUS_HOME/images");
+image
+  .command("create")
+  .description("make a sparse disk image DOMUS_HOME/images/<vm>/disk<N> and print its disk = entry")
+  .argument("<vm>", "the domain the disk is for (the folder's name)")
+  .requiredOption("--size <size>", "the disk's size: bytes, or a number with K, M, G or T (e.g. 8G)")
+  .option("--format <raw|qcow2|vmdk>", "raw (file:), qcow2 (tap:qcow:) or VMDK monolithic sparse (tap:vmdk:)", "raw")
+  .option("--disk <n>", "the disk's number: disk0 is xvda, disk1 xvdb …", (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n > 25) throw new InvalidArgumentError(`must be a disk number 0..25, not "${v}"`);
+    return n;
+  }, 0)
+  .option(...HOME_OPTION)
+  .action(async (vm: string, opts: { size: string; format: string; disk: number; home?: string }) => {
+    const { imageCreate } = await import("./image/commands.js");
+    process.exitCode = await imageCreate(resolveHome(opts.home), vm, opts, say, complain);
+  });
+
 program
   .command("xm")
   .description("the xm command of the manual (see `domus xm help`)")

@@ -21,6 +21,8 @@ export interface HomePaths {
   readonly supervisorPid: string;
   readonly supervisorStatus: string;
   readonly xendConfig: string;
+  /** Domains' disk images, one folder per domain (images/<vm>/disk0), as vm-install makes them. */
+  readonly images: string;
 }
 
 /** --home wins over DOMUS_HOME, which wins over ~/.domus; always an absolute path. */
@@ -44,6 +46,7 @@ export function homePaths(home: string): HomePaths {
     supervisorPid: join(run, "supervisor.pid"),
     supervisorStatus: join(run, "supervisor.json"),
     xendConfig: join(home, "xend-config.sxp"),
+    images: join(home, "images"),
   };
 }
 
