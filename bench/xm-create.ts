@@ -7,7 +7,10 @@
 //      (the first domain of a fresh kernel process, so it includes compiling the Wasm kernel);
 //   2. `xm create FILE` spawned -> the banner event of that second domain (end to end: xm's
 //      process start, xend, the kernel, the event back to us), and -> xm's exit;
-//   3. the kernel's part again for a third domain, now that the kernel process is warm.
+//   3. the kernel's part again for a third domain, now that the kernel process is warm;
+//   4. xend's part: the `domain.create` request xm sends, from this process's open connection to
+//      xend -> the banner of a fourth domain (xend parses the config, writes the store's
+//      device directories, has the kernel build it, unpauses it), with no process start.
 // The peer: `qemu-system-riscv64 -M virt -m 16 -nographic -bios none -kernel
 // guests/isa/bin/probe_idle_forever.elf`, spawned -> its first line on the 16550 UART.
 
@@ -15,6 +18,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DomainSpec } from '../kernel/public/protocol.js';
 import { KernelClient } from '../tools/kernel-client.js';
+import { XendClient } from '../tools/xm/xend-client.js';
+import { parseDomainConfig } from '../tools/config/domain-config.js';
+import { formatDomainSxp } from '../tools/config/domain-sxp.js';
 import { compareRows, DomusHost, qemu, ROOT, timeProcess, within, type Command, type Row, type Sample } from './harness.js';
 
 const MINIOS = join(ROOT, 'guests', 'minios', 'minios.elf');
@@ -53,6 +59,7 @@ function bannerWatch(kernel: KernelClient): () => Promise<number> {
 async function domusRun(): Promise<Sample> {
   const host = await DomusHost.up();
   let kernel: KernelClient | undefined;
+  let xend: XendClient | undefined;
   try {
     kernel = await KernelClient.connect(host.home);
     const banner = bannerWatch(kernel);
@@ -75,8 +82,17 @@ async function domusRun(): Promise<Sample> {
     const t2 = performance.now();
     await kernel.createDomain(spec('bench-warm'));
     const warmMs = (await within(seen, 10_000, 'banner from the third domain.create')) - t2;
-    return { ms: lineMs, also: { exit: xm.ms, kernel: kernelMs, warm: warmMs } };
+
+    xend = await XendClient.connect(host.home);
+    // What xm sends: the startup file as SXP (parsed here, before the clock starts).
+    const sxp = formatDomainSxp(parseDomainConfig(`name = 'bench-xend'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 16\nextra = '${EXTRA}'\n`, 'bench-xend.cfg'));
+    seen = banner();
+    const t3 = performance.now();
+    await xend.create(sxp, 'bench-xend.cfg', false);
+    const xendMs = (await within(seen, 10_000, "banner from xend's domain.create")) - t3;
+    return { ms: lineMs, also: { exit: xm.ms, kernel: kernelMs, warm: warmMs, xend: xendMs } };
   } finally {
+    xend?.close();
     kernel?.close();
     await host.down();
   }
@@ -97,6 +113,7 @@ export async function xmCreateBench(): Promise<Row[]> {
       exit: 'xm-create: `xm create` minios → xm exits',
       kernel: "xm-create: kernel's part: `domain.create` on the kernel socket → first console line (fresh kernel process)",
       warm: "xm-create: kernel's part, third domain of the same kernel process",
+      xend: "xm-create: xend's part: the `domain.create` request xm sends → first console line (no process start)",
     },
   });
 }
