@@ -1,8 +1,10 @@
 /* The balloon: see balloon.h. minios allocates nothing at run time, so its free RAM is fixed at
- * boot: every page of [RAM_BASE, RAM_BASE + nr_pages) but its image and what the hypervisor
- * handed over there. The pages given back are always the top `out` free pages, so a count is
- * all the state there is: giving back takes the next ones down, taking back the lowest given
- * (the most recently released) first. */
+ * boot: every page of [RAM_BASE, RAM_BASE + max_pages) but its image and what the hypervisor
+ * handed over there. max_pages is the domain's maximum reservation (its maxmem); the pages from
+ * start_info's nr_pages up to it are not populated at boot, so they start out given back. The
+ * pages given back are always the top `out` free pages, so a count is all the state there is:
+ * giving back takes the next ones down, taking back the lowest given (the most recently
+ * released) first. */
 #include <stdbool.h>
 #include <stddef.h>
 #include "../include/domus-abi.h"
@@ -36,7 +38,7 @@ _Static_assert(sizeof(struct xen_memory_reservation) == XENMEM_RESERVATION_SIZE,
 /* Pages per hypercall: 4 KiB of gpfns, as Linux's balloon batches a page's worth. */
 #define BATCH 512
 /* What minios keeps inside RAM: its image, the device tree, start_info, shared_info and the
- * console and store rings (the last four are above nr_pages on Domus; listed in case a layout
+ * console and store rings (the last four are above max_pages on Domus; listed in case a layout
  * puts one lower). Free RAM is what is left: at most one range more than these. */
 #define USED_MAX 6
 #define RANGES_MAX (USED_MAX + 1)
@@ -45,15 +47,18 @@ struct pages { uint64_t lo, hi; }; /* gpfns [lo, hi) */
 
 static struct pages ranges[RANGES_MAX]; /* free RAM, ascending */
 static unsigned nranges;
-static uint64_t nr_pages, free_pages, out; /* out: pages given back, the top `out` free ones */
+static uint64_t max_pages, free_pages, out; /* out: pages given back, the top `out` free ones */
 static uint64_t gpfns[BATCH];
 
 static uint64_t page_down(uintptr_t a) { return a >> PAGE_SHIFT; }
 static uint64_t page_up(uintptr_t a) { return (a + PAGE_SIZE - 1) >> PAGE_SHIFT; }
 
 void balloon_init(const struct boot_info *b) {
-    nr_pages = b->nr_pages;
-    uint64_t ram_lo = RAM_BASE >> PAGE_SHIFT, ram_hi = ram_lo + nr_pages;
+    uint16_t self = DOMID_SELF;
+    long max = hypercall(HYPERVISOR_memory_op, XENMEM_maximum_reservation, gpa(&self), 0);
+    max_pages = max > (long)b->nr_pages ? (uint64_t)max : b->nr_pages;
+    out = max_pages - b->nr_pages;
+    uint64_t ram_lo = RAM_BASE >> PAGE_SHIFT, ram_hi = ram_lo + max_pages;
     uintptr_t dtb = (uintptr_t)b->dtb;
     struct pages used[USED_MAX] = {
         {page_down((uintptr_t)__image_start), page_up((uintptr_t)__image_end)}, /* text .. stack */
@@ -109,14 +114,14 @@ static uint64_t reservation(unsigned op, const char *name, uint64_t n) {
     return rc > 0 && (uint64_t)rc < n ? (uint64_t)rc : 0; /* done in order: the first rc pages */
 }
 
-/* Moves towards `target_kib` (in whole pages), within [what minios keeps, nr_pages]. */
+/* Moves towards `target_kib` (in whole pages), within [what minios keeps, max_pages]. */
 static void balloon_set(uint64_t target_kib) {
     uint64_t target = target_kib / KIB_PER_PAGE;
-    uint64_t floor = nr_pages - free_pages, start = nr_pages - out;
-    uint64_t want = target < floor ? floor : target > nr_pages ? nr_pages : target;
+    uint64_t floor = max_pages - free_pages, start = max_pages - out;
+    uint64_t want = target < floor ? floor : target > max_pages ? max_pages : target;
     bool failed = false, called = false;
-    while (!failed && nr_pages - out > want) {
-        uint64_t n = nr_pages - out - want;
+    while (!failed && max_pages - out > want) {
+        uint64_t n = max_pages - out - want;
         if (n > BATCH) n = BATCH;
         for (uint64_t i = 0; i < n; i++) gpfns[i] = free_page(out + i);
         uint64_t done = reservation(XENMEM_decrease_reservation, "decrease_reservation", n);
@@ -124,8 +129,8 @@ static void balloon_set(uint64_t target_kib) {
         out += done;
         failed = done != n;
     }
-    while (!failed && nr_pages - out < want) {
-        uint64_t n = want - (nr_pages - out);
+    while (!failed && max_pages - out < want) {
+        uint64_t n = want - (max_pages - out);
         if (n > BATCH) n = BATCH;
         for (uint64_t i = 0; i < n; i++) gpfns[i] = free_page(out - 1 - i);
         uint64_t done = reservation(XENMEM_populate_physmap, "populate_physmap", n);
@@ -133,7 +138,7 @@ static void balloon_set(uint64_t target_kib) {
         out -= done;
         failed = done != n;
     }
-    uint64_t now = nr_pages - out;
+    uint64_t now = max_pages - out;
     /* A target minios cannot reach is reported even when it is already as low as it goes. */
     if (target < floor && now == floor)
         printk("minios: balloon %lu KiB (target %lu KiB is below what minios uses)\n",

@@ -1,8 +1,9 @@
 /* The balloon, as Xen's balloon drivers do it: the toolstack writes the domain's memory target
  * (KiB, decimal) to memory/target below its home; minios, watching that key, gives pages back to
  * the hypervisor (XENMEM_decrease_reservation) or takes them back (XENMEM_populate_physmap)
- * until its size, start_info's nr_pages minus the pages given back, meets the target. It only
- * ever gives back pages it never uses, so nothing else in minios knows about it. */
+ * until its size meets the target: its maximum reservation (maxmem) minus the pages given back,
+ * the pages above start_info's nr_pages counting as given back at boot. It only ever gives back
+ * pages it never uses, so nothing else in minios knows about it. */
 #ifndef MINIOS_BALLOON_H
 #define MINIOS_BALLOON_H
 

@@ -4,7 +4,7 @@
 import { Machine } from "./machine.js";
 import type { BackendPeer, RemoteDevice } from "./backend-link.js";
 import type { BackendRing } from "./pv/backend-ring.js";
-import { PAGE } from "./pv/pv-layout.js";
+import { PAGE, PV_SPECIAL_PAGES } from "./pv/pv-layout.js";
 import {
   DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type DomainSpec, type DomainState, type ShutdownReason,
 } from "../public/protocol.js";
@@ -112,9 +112,10 @@ export class Domain {
     }
   }
 
-  /** The memory it holds now, in whole MiB: what it was built with, less what its balloon gave back. */
+  /** The memory it holds now, in whole MiB: a paravirtual domain's follows its balloon. */
   get memoryMiB(): number {
-    return Math.round(this.spec.memoryMiB - ((this.machine.pv?.balloon.givenBack ?? 0) * PAGE) / MiB);
+    const pv = this.machine.pv;
+    return pv === undefined ? this.spec.memoryMiB : Math.round(((pv.balloon.currentPages + PV_SPECIAL_PAGES) * PAGE) / MiB);
   }
 
   info(): DomainInfo {

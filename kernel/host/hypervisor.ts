@@ -105,6 +105,7 @@ export class Hypervisor {
         initrd: spec.ramdisk,
         append: spec.extra,
         memMiB: spec.memoryMiB,
+        maxMemMiB: spec.maxmemMiB,
         harts: spec.vcpus,
         framebuffer: spec.framebuffer,
       });

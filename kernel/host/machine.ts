@@ -30,6 +30,8 @@ export interface MachineConfig {
   readonly initrd?: string;
   readonly append?: string;
   readonly memMiB: number;
+  /** Paravirtual domains: the most memory its balloon may reach (default memMiB). */
+  readonly maxMemMiB?: number;
   readonly harts: number;
   /** Device models for the virtio-mmio slots, in slot order. */
   readonly virtio?: readonly VirtioDevice[];
@@ -85,7 +87,12 @@ export class Machine {
     if (!Number.isInteger(config.harts) || config.harts < 1 || config.harts > MAX_HARTS) {
       throw new MachineError(`harts must be from 1 to ${MAX_HARTS}, not ${config.harts}`);
     }
-    this.ramBytes = config.memMiB * 1024 * 1024;
+    const maxMemMiB = config.builder === "linux" ? config.maxMemMiB ?? config.memMiB : config.memMiB;
+    if (!Number.isInteger(maxMemMiB) || maxMemMiB < config.memMiB || maxMemMiB > MAX_MEM_MIB) {
+      throw new MachineError(`maxmem must be a whole number of MiB from memory (${config.memMiB}) to ${MAX_MEM_MIB}, not ${maxMemMiB}`);
+    }
+    // A paravirtual domain's RAM region is its maxmem; what lies above `memory` starts as holes.
+    this.ramBytes = maxMemMiB * 1024 * 1024;
     this.kernel = loadKernel(this.ramBytes);
     this.mem = new GuestMemory(() => this.kernel.bytes(), this.ramBytes);
     this.queues = new Virtqueues(
@@ -105,8 +112,9 @@ export class Machine {
   reset(): void {
     const k = this.kernel.exports;
     k.reset(this.config.harts, this.ramBytes);
-    // Fresh Wasm memory is already zero; only a reboot has to clear what the guest left.
-    if (this.booted) this.mem.view(RAM_BASE, this.ramBytes).fill(0);
+    // Fresh Wasm memory is already zero; only a reboot has to clear what the guest left (its
+    // pages above `memory` start as holes, zeroed when filled: clearing them would commit them).
+    if (this.booted) this.mem.view(RAM_BASE, this.config.memMiB * 1024 * 1024).fill(0);
     this.booted = true;
     this.queues.publishAll();
     this.load();
@@ -212,21 +220,23 @@ export class Machine {
   private loadPv(): void {
     const c = this.config;
     if (c.kernel === undefined) throw new MachineError("builder='linux' needs a kernel");
-    const layout = pvLayout(this.ramBytes);
+    const layout = pvLayout(this.ramBytes, c.memMiB * 1024 * 1024);
+    // What the guest holds at boot ends here; the hypervisor's pages are at the top of the region.
+    const bootEnd = RAM_BASE + layout.bootPages * PAGE;
     const k = this.place(c.kernel, "kernel", RAM_BASE + KERNEL_OFFSET_WITH_BIOS);
     let module: { start: number; length: number } | undefined;
     if (c.initrd !== undefined) {
       const data = this.readImage(c.initrd, "ramdisk");
       const at = Math.ceil(k.end / 4096) * 4096;
-      if (at + data.length > layout.startInfo) throw new MachineError(`the ramdisk ${c.initrd} does not fit below the hypervisor's pages`);
+      if (at + data.length > bootEnd) throw new MachineError(`the ramdisk ${c.initrd} does not fit in the domain's memory`);
       this.copyIn(at, data, c.initrd);
       module = { start: at, length: data.length };
     }
     const dtb = virtBoardTree({
-      ramBytes: this.ramBytes, harts: c.harts, isa: ISA_STRING, mmuType: "riscv,sv48", bootargs: c.append,
+      ramBytes: bootEnd - RAM_BASE, harts: c.harts, isa: ISA_STRING, mmuType: "riscv,sv48", bootargs: c.append,
       initrd: module === undefined ? undefined : { start: module.start, end: module.start + module.length },
     });
-    const fdt = fdtLoadAddress(RAM_BASE, layout.startInfo - RAM_BASE, dtb.length);
+    const fdt = fdtLoadAddress(RAM_BASE, bootEnd - RAM_BASE, dtb.length);
     this.copyIn(fdt, dtb, "device tree");
     this.mem.view(layout.startInfo, PV_SPECIAL_PAGES * PAGE).fill(0);
     const pv = new PvDomain(c.domid ?? 1, this.mem, layout, {
@@ -234,6 +244,7 @@ export class Machine {
       wake: () => this.onWake(),
     });
     this.pv = pv;
+    pv.balloon.applyHoles(this.kernel.exports);
     this.mem.write(layout.startInfo, startInfoPage({
       layout, consoleEvtchn: pv.consolePort, storeEvtchn: pv.storePort, cmdline: c.append ?? "", module,
     }));

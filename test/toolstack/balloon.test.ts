@@ -1,6 +1,7 @@
 // xm mem-set of a running paravirtual guest, as Xen does it: xend writes the domain's
 // memory/target, the guest's balloon driver (minios's) gives pages back to the hypervisor or
-// takes them again, and `xm list` and `xm info` show what the domain holds and what is free.
+// takes them again, and `xm list` and `xm info` show what the domain holds and what is free. A
+// domain built with maxmem above its memory can grow up to maxmem.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,7 +30,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "domus-balloon-"));
   await host.up();
   const cfg = join(dir, "bal.cfg");
-  writeFileSync(cfg, `name = 'bal'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 32\nmaxmem = 32\nextra = 'mode=idle tick=200'\n`);
+  writeFileSync(cfg, `name = 'bal'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 32\nmaxmem = 48\nextra = 'mode=idle tick=200'\n`);
   guest = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
   await guest.waitFor("minios: ready");
 });
@@ -54,17 +55,23 @@ describe("xm mem-set on a running domain", () => {
     await eventually("more ticks", async () => (guest.text.match(/minios: tick \d+/g) ?? []).length, (n) => n > ticks + 1);
   });
 
-  it("grows it again, up to what it was built with", async () => {
+  it("grows it again, past what it was built with, up to maxmem", async () => {
+    const free = await freeMemory();
     expect((await host.xm("mem-set", "bal", "32")).code).toBe(0);
-    // 32 MiB less the hypervisor's 8 pages at the top: all minios can hold.
-    await guest.waitFor("minios: balloon 32736 KiB");
+    await guest.waitFor("minios: balloon 32768 KiB");
     await eventually("xm list showing 32 MiB", () => memOf("bal"), (m) => m === 32);
+    expect((await host.xm("mem-set", "bal", "48")).code).toBe(0);
+    // 48 MiB less the hypervisor's 8 pages at the top: all minios can hold.
+    await guest.waitFor("minios: balloon 49120 KiB");
+    await eventually("xm list showing 48 MiB", () => memOf("bal"), (m) => m === 48);
+    expect(await freeMemory()).toBe(free - 28);
+    expect(guest.text).not.toContain("FAILED");
   });
 
   it("refuses a size above the domain's maximum, naming it", async () => {
     const r = await host.xm("mem-set", "bal", "64");
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/above the domain's maximum of 32 MiB/);
-    expect(await memOf("bal")).toBe(32);
+    expect(r.stderr).toMatch(/above the domain's maximum of 48 MiB/);
+    expect(await memOf("bal")).toBe(48);
   });
 });

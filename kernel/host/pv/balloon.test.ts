@@ -44,6 +44,18 @@ describe("a domain's balloon", () => {
     expect(balloon.populate(k, FIRST + 3)).toBe(false);
     expect(balloon.giveBack(k, FIRST + 3)).toBe(true);
     expect(balloon.giveBack(k, FIRST + 3)).toBe(false);
-    expect(balloon.givenBack).toBe(1);
+    expect(balloon.currentPages).toBe(PAGES - 5);
+  });
+
+  it("starts with the pages between memory and maxmem as holes, which the guest can fill", () => {
+    const { mem, k } = setup();
+    const balloon = new Balloon(mem, PAGES - 4, PAGES - 12);
+    balloon.applyHoles(k);
+    expect(balloon.currentPages).toBe(PAGES - 12);
+    expect(() => mem.view(RAM_BASE + (PAGES - 12) * 4096, 8)).toThrow(/ballooned out/);
+    expect(balloon.giveBack(k, FIRST + PAGES - 10)).toBe(false); // already a hole
+    expect(balloon.populate(k, FIRST + PAGES - 10)).toBe(true);
+    expect(mem.view(RAM_BASE + (PAGES - 10) * 4096, 4096).every((b) => b === 0)).toBe(true);
+    expect(balloon.currentPages).toBe(PAGES - 11);
   });
 });

@@ -1,8 +1,9 @@
 // A paravirtual domain's balloon, as Xen's memory_op serves it: pages the guest gives back
 // (XENMEM_decrease_reservation) become holes in its P2M, so its accesses there fault and the host
-// reaches them no more; XENMEM_populate_physmap gives them back, zeroed. Each domain is its own
-// Wasm memory for now (docs/hypervisor.md), so a page given back returns to the host's count of
-// free memory, not to a shared pool of frames.
+// reaches them no more; XENMEM_populate_physmap fills a hole again with a zeroed page. A domain
+// starts with the pages between its `memory` and its `maxmem` as holes, so it can grow up to
+// maxmem. Each domain is its own Wasm memory for now (docs/hypervisor.md): a hole returns its
+// page to the host's count of free memory, not to a shared pool of frames.
 
 import { RAM_BASE } from "../../public/board.js";
 import type { GuestMemory } from "../guest-memory.js";
@@ -12,38 +13,60 @@ import { PAGE } from "./pv-layout.js";
 const FIRST_GPFN = RAM_BASE / PAGE;
 
 export class Balloon {
-  /** RAM pages (0 = RAM_BASE) the guest gave back. */
-  private readonly out = new Set<number>();
+  /** One bit per RAM page (0 = RAM_BASE): set while the page is a hole. */
+  private readonly holes: Uint8Array;
+  private holeCount = 0;
 
-  /** `pages`: the guest's own RAM pages, from RAM_BASE (the hypervisor's pages above them stay). */
-  constructor(private readonly mem: GuestMemory, private readonly pages: number) {}
+  /** `pages`: the most the guest may hold, from RAM_BASE; it holds the first `bootPages` at boot. */
+  constructor(private readonly mem: GuestMemory, private readonly pages: number, bootPages = pages) {
+    this.holes = new Uint8Array(Math.ceil(pages / 8));
+    for (let p = bootPages; p < pages; p++) this.mark(p, true);
+  }
 
-  /** The pages the guest gave back and has not taken again. */
-  get givenBack(): number {
-    return this.out.size;
+  /** Puts the holes into the kernel's P2M: at boot, before the guest runs. */
+  applyHoles(k: KernelExports): void {
+    for (let p = 0; p < this.pages; p++) if (this.isHole(p)) k.setP2mHole(p, 1);
+    k.p2mChanged();
   }
 
   /** The pages the domain holds now. */
   get currentPages(): number {
-    return this.pages - this.out.size;
+    return this.pages - this.holeCount;
   }
 
-  /** The guest gives page `gpfn` back; false if it is not the guest's RAM or already given. */
+  /** The guest gives page `gpfn` back; false if it is not the guest's RAM or already a hole. */
   giveBack(k: KernelExports, gpfn: number): boolean {
-    const page = gpfn - FIRST_GPFN;
-    if (!Number.isSafeInteger(page) || page < 0 || page >= this.pages || this.out.has(page)) return false;
-    // Zeroed before it goes: nothing the guest left there is seen again.
+    const page = this.page(gpfn);
+    if (page === undefined || this.isHole(page)) return false;
+    // Cleared as it goes, so a hole holds nothing of the guest's (and costs the host no copy).
     this.mem.view(RAM_BASE + page * PAGE, PAGE).fill(0);
     k.setP2mHole(page, 1);
-    this.out.add(page);
+    this.mark(page, true);
     return true;
   }
 
-  /** The guest takes page `gpfn` back; false unless it gave that page back before. */
+  /** The guest fills the hole at `gpfn` with a zeroed page; false unless it is a hole. */
   populate(k: KernelExports, gpfn: number): boolean {
-    const page = gpfn - FIRST_GPFN;
-    if (!this.out.delete(page)) return false;
+    const page = this.page(gpfn);
+    if (page === undefined || !this.isHole(page)) return false;
     k.setP2mHole(page, 0);
+    this.mem.view(RAM_BASE + page * PAGE, PAGE).fill(0);
+    this.mark(page, false);
     return true;
+  }
+
+  private page(gpfn: number): number | undefined {
+    const page = gpfn - FIRST_GPFN;
+    return Number.isSafeInteger(page) && page >= 0 && page < this.pages ? page : undefined;
+  }
+
+  private isHole(page: number): boolean {
+    return (this.holes[page >> 3] & (1 << (page & 7))) !== 0;
+  }
+
+  private mark(page: number, hole: boolean): void {
+    if (this.isHole(page) === hole) return;
+    this.holes[page >> 3] ^= 1 << (page & 7);
+    this.holeCount += hole ? 1 : -1;
   }
 }

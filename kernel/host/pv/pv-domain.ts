@@ -35,7 +35,7 @@ export class PvDomain implements GrantingDomain {
     private readonly hooks: PvHooks,
   ) {
     this.evtchn = new EventChannels(mem, layout.sharedInfo);
-    this.balloon = new Balloon(mem, layout.guestPages);
+    this.balloon = new Balloon(mem, layout.guestPages, layout.bootPages);
     this.consolePort = this.evtchn.alloc({ kind: "host", service: "console" }) ?? 0;
     this.storePort = this.evtchn.alloc({ kind: "host", service: "store" }) ?? 0;
   }

@@ -18,7 +18,7 @@ export function startInfoPage(p: StartInfoParams): Uint8Array {
   const page = new Uint8Array(START_INFO_SIZE);
   const v = new DataView(page.buffer);
   page.set(new TextEncoder().encode(START_INFO_MAGIC), SI_MAGIC);
-  v.setBigUint64(SI_NR_PAGES, BigInt(p.layout.guestPages), true);
+  v.setBigUint64(SI_NR_PAGES, BigInt(p.layout.bootPages), true);
   v.setBigUint64(SI_SHARED_INFO, BigInt(p.layout.sharedInfo), true);
   v.setBigUint64(SI_STORE_MFN, BigInt(p.layout.xenstore / 4096), true);
   v.setUint32(SI_STORE_EVTCHN, p.storeEvtchn, true);
