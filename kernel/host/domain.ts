@@ -112,10 +112,15 @@ export class Domain {
     }
   }
 
-  /** The memory it holds now, in whole MiB: a paravirtual domain's follows its balloon. */
-  get memoryMiB(): number {
+  /** The pages it holds now: a paravirtual domain's follow its balloon. */
+  get heldPages(): number {
     const pv = this.machine.pv;
-    return pv === undefined ? this.spec.memoryMiB : Math.round(((pv.balloon.currentPages + PV_SPECIAL_PAGES) * PAGE) / MiB);
+    return pv === undefined ? (this.spec.memoryMiB * MiB) / PAGE : pv.balloon.currentPages + PV_SPECIAL_PAGES;
+  }
+
+  /** The memory it holds now, in whole MiB. */
+  get memoryMiB(): number {
+    return Math.round((this.heldPages * PAGE) / MiB);
   }
 
   info(): DomainInfo {

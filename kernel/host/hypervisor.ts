@@ -9,6 +9,7 @@ import { Machine, MachineError } from "./machine.js";
 import { Domain } from "./domain.js";
 import { CreditScheduler, wakeTime } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
+import { PAGE } from "./pv/pv-layout.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
 import { BackendRing, RingError } from "./pv/backend-ring.js";
@@ -38,6 +39,10 @@ export interface HypervisorEvents {
 export interface HypervisorOptions {
   /** The store's socket for guests' rings (DOMUS_HOME/run/xenstored/domains.sock); none: PV guests get no xenstore. */
   readonly storeSocket?: string;
+  /** The host's memory, in MiB (default: its RAM). */
+  readonly totalMemoryMiB?: number;
+  /** Of that, what Domain-0 keeps (xend-config.sxp's dom0-min-mem), never given to a guest. */
+  readonly reservedMiB?: number;
 }
 
 function pushEvtchnEvent(peer: BackendPeer, domid: number, devid: number): void {
@@ -65,9 +70,26 @@ export class Hypervisor {
   ) {}
 
   info(): HostInfo {
-    const total = Math.floor(totalmem() / MiB);
-    const used = [...this.domains.values()].reduce((n, d) => n + d.memoryMiB, 0);
-    return { version: PROTOCOL_VERSION, pcpus: 1, totalMemoryMiB: total, freeMemoryMiB: Math.max(0, total - used) };
+    return { version: PROTOCOL_VERSION, pcpus: 1, totalMemoryMiB: this.totalMiB, freeMemoryMiB: Math.floor((this.freePages() * PAGE) / MiB) };
+  }
+
+  private get totalMiB(): number {
+    return this.options.totalMemoryMiB ?? Math.floor(totalmem() / MiB);
+  }
+
+  /**
+   * The pages no domain holds (nor Domain-0). Domains are built and balloons filled only from these, as Xen
+   * allocates from its free frames: a domain or a page the host does not have is refused, not
+   * overcommitted.
+   */
+  private freePages(): number {
+    let held = 0;
+    for (const d of this.domains.values()) held += d.heldPages;
+    return Math.max(0, ((this.totalMiB - this.reservedMiB) * MiB) / PAGE - held);
+  }
+
+  private get reservedMiB(): number {
+    return Math.min(this.options.reservedMiB ?? 0, this.totalMiB);
   }
 
   list(): Domain[] {
@@ -93,6 +115,11 @@ export class Hypervisor {
     if ([...this.domains.values()].some((d) => d.spec.name === spec.name)) {
       throw new HypervisorError(`a domain named "${spec.name}" already exists`);
     }
+    const free = Math.floor((this.freePages() * PAGE) / MiB);
+    if (spec.memoryMiB > free) {
+      const dom0 = this.reservedMiB > 0 ? ` beyond Domain-0's ${this.reservedMiB} MiB (dom0-min-mem in xend-config.sxp)` : "";
+      throw new HypervisorError(`domain "${spec.name}" needs ${spec.memoryMiB} MiB but the host has ${free} MiB free${dom0}; give it less memory or make room (xm mem-set, xm destroy)`);
+    }
     const domid = this.allocDomid();
     let machine: Machine;
     try {
@@ -100,6 +127,7 @@ export class Hypervisor {
         builder: spec.builder,
         domid,
         peers: (id) => this.domains.get(id)?.machine.pv,
+        hostFreePages: () => this.freePages(),
         bios: spec.bios,
         kernel: spec.kernel,
         initrd: spec.ramdisk,

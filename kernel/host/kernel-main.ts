@@ -9,7 +9,8 @@ import { Hypervisor } from "./hypervisor.js";
 import { kernelModule } from "./wasm-kernel.js";
 import { KernelServer } from "./kernel-server.js";
 import { KERNEL_SOCKET } from "../public/protocol.js";
-import { resolveHome } from "../../tools/lib/home.js";
+import { homePaths, resolveHome } from "../../tools/lib/home.js";
+import { readXendConfig } from "../../tools/xend/xend-config.js";
 
 const program = new Command()
   .name("domus-kernel")
@@ -26,7 +27,11 @@ let server: KernelServer | undefined;
 const hv = new Hypervisor({
   console: (domid, data) => server?.publish({ event: "console", domid, data }),
   domain: (domid, state, reason) => server?.publish({ event: "domain", domid, state, ...(reason ? { reason } : {}) }),
-}, log, { storeSocket: join(home, "run", "xenstored", "domains.sock") });
+}, log, {
+  storeSocket: join(home, "run", "xenstored", "domains.sock"),
+  // Domain-0 is the host: guests are never given the memory xend-config.sxp keeps for it.
+  reservedMiB: readXendConfig(homePaths(home).xendConfig, log).dom0MinMem,
+});
 server = new KernelServer(hv, log);
 
 kernelModule();

@@ -40,6 +40,8 @@ export interface MachineConfig {
   /** Paravirtual domains: this one's id, and how to find the others (event channels, grants). */
   readonly domid?: number;
   readonly peers?: (domid: number) => PvDomain | undefined;
+  /** Pages the host can still hand out, for a balloon that grows (default: no limit). */
+  readonly hostFreePages?: () => number;
 }
 
 export const ISA_STRING = "rv64imafdc_zicsr_zifencei_sstc";
@@ -365,7 +367,7 @@ export class Machine {
       case EXIT_HYPERCALL: {
         const pv = this.pv;
         if (pv === undefined) throw new MachineError("a hypercall from a domain that is not paravirtual");
-        const out = serveHypercall(new HypercallContext(pv, k.exitCode(), k, this.config.peers ?? (() => undefined)));
+        const out = serveHypercall(new HypercallContext(pv, k.exitCode(), k, this.config.peers ?? (() => undefined), this.config.hostFreePages));
         if (out.kind === "shutdown") return { kind: "shutdown", reason: out.reason, code: out.reason === "crash" ? 1 : 0 };
         return { kind: "ran" };
       }

@@ -64,7 +64,8 @@ describe("xm mem-set on a running domain", () => {
     // 48 MiB less the hypervisor's 8 pages at the top: all minios can hold.
     await guest.waitFor("minios: balloon 49120 KiB");
     await eventually("xm list showing 48 MiB", () => memOf("bal"), (m) => m === 48);
-    expect(await freeMemory()).toBe(free - 28);
+    // The host counts pages and shows whole MiB: the 8 pages above 20 MiB may tip a rounding.
+    expect(Math.abs(free - 28 - (await freeMemory()))).toBeLessThanOrEqual(1);
     expect(guest.text).not.toContain("FAILED");
   });
 

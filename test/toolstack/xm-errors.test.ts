@@ -3,9 +3,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { TestHost, run, XM } from "./host.js";
+
+const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 
 describe("xm without a running host", () => {
   it("names the socket and says how to start the host", async () => {
@@ -96,5 +99,32 @@ describe("xm argument and config errors", () => {
     expect((await host.xm("new", "-F", exported)).code).toBe(0);
     expect((await host.xm("list", "kept")).code).toBe(0);
     expect((await host.xm("delete", "kept")).code).toBe(0);
+  });
+});
+
+describe("xm create on a host without the memory", () => {
+  let host: TestHost;
+  let dir: string;
+  beforeAll(async () => {
+    host = new TestHost();
+    // Domain-0 keeps all but 40 MiB of the host's memory (the kernel counts whole MiB of it).
+    const total = Math.floor(totalmem() / 2 ** 20);
+    writeFileSync(join(host.home, "xend-config.sxp"), `(dom0-min-mem ${total - 40})\n`);
+    await host.up();
+    dir = mkdtempSync(join(tmpdir(), "domus-cfg-"));
+  });
+  afterAll(async () => {
+    await host.down();
+  });
+
+  it("refuses a domain the host has no memory for, and xm info shows what is free", async () => {
+    expect(/^free_memory\s*:\s*(\d+)/m.exec((await host.xm("info")).stdout)?.[1]).toBe("40");
+    const cfg = join(dir, "big.cfg");
+    writeFileSync(cfg, `name = 'big'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 64\n`);
+    const r = await host.xm("create", cfg);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("needs 64 MiB but the host has 40 MiB free beyond Domain-0's");
+    expect(r.stderr).toContain("dom0-min-mem in xend-config.sxp");
+    expect((await host.xm("list")).stdout).not.toContain("big");
   });
 });

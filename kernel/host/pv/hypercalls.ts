@@ -47,6 +47,7 @@ export class HypercallContext {
     readonly hart: number,
     readonly k: KernelExports,
     readonly lookup: (domid: number) => PvDomain | undefined,
+    readonly hostFreePages: () => number = () => Number.MAX_SAFE_INTEGER,
   ) {}
 
   arg(i: number): number {
@@ -256,8 +257,10 @@ function reservation(c: HypercallContext, giveBack: boolean): number {
   const n = Number(r.getBigUint64(XENMEM_RES_NR_EXTENTS, true));
   if (r.getUint32(XENMEM_RES_EXTENT_ORDER, true) !== 0 || n > MAX_EXTENTS) return -XEN_EINVAL;
   const list = c.view(Number(BigInt.asUintN(53, r.getBigUint64(XENMEM_RES_EXTENT_START, true))), n * 8);
+  // A balloon grows only into pages the host has free; short of them, the call does what it can.
+  const most = giveBack ? n : Math.min(n, c.hostFreePages());
   let done = 0;
-  for (; done < n; done++) {
+  for (; done < most; done++) {
     const gpfn = Number(BigInt.asUintN(53, list.getBigUint64(done * 8, true)));
     if (!(giveBack ? c.dom.balloon.giveBack(c.k, gpfn) : c.dom.balloon.populate(c.k, gpfn))) break;
   }
