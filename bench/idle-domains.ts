@@ -11,7 +11,8 @@
 // over 10 s of wall time, as % of one CPU. Growth stops at the first N whose median reaches 5 %, or when the
 // next N would take the kernel's resident memory past 12 GiB (or near the machine's available
 // memory), estimated from its RSS per domain so far: Wasm memories are committed as the guest
-// touches them, so an idle minios costs far less than its 32 MiB; or past MAX_N.
+// touches them, so an idle minios costs far less than its 16 MiB; or when the host has no memory
+// left for N domains of 16 MiB (the hypervisor does not overcommit); or past MAX_N.
 //
 // The peer, at N = 10 only: ten `qemu-system-riscv64 -M virt -m 16 -nographic -bios none
 // -kernel guests/isa/bin/probe_idle_forever.elf` (WFI with a 1 s machine timer, forever), their
@@ -73,9 +74,20 @@ async function cpuPercent(pids: number[]): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const DOMAIN_MIB = 16;
+
+async function hostFreeMiB(host: DomusHost): Promise<number> {
+  const kernel = await KernelClient.connect(host.home);
+  try {
+    return (await kernel.info()).freeMemoryMiB;
+  } finally {
+    kernel.close();
+  }
+}
+
 function spec(i: number): DomainSpec {
   return {
-    name: `idle-${i}`, builder: 'linux', memoryMiB: 16, maxmemMiB: 16, vcpus: 1, cpus: [], bios: null,
+    name: `idle-${i}`, builder: 'linux', memoryMiB: DOMAIN_MIB, maxmemMiB: DOMAIN_MIB, vcpus: 1, cpus: [], bios: null,
     kernel: MINIOS, extra: 'mode=idle tick=1000',
   };
 }
@@ -135,6 +147,12 @@ export async function idleDomains(): Promise<Row[]> {
       const estimate = rss + perDomain * (n - have);
       if (estimate > Math.min(MEMORY_LIMIT_MIB, rss + freemem() / 2 ** 20 - 1024)) {
         stopped = `N = ${n} not run: the kernel would need ~${(estimate / 1024).toFixed(1)} GiB (${perDomain.toFixed(2)} MiB RSS per domain)`;
+        break;
+      }
+      // The hypervisor gives each domain its 16 MiB from the host's memory, touched or not.
+      const free = await hostFreeMiB(host);
+      if (free < (n - have) * DOMAIN_MIB) {
+        stopped = `N = ${n} not run: the host has ${free} MiB free for guests, ${n - have} more domains of ${DOMAIN_MIB} MiB need ${(n - have) * DOMAIN_MIB}`;
         break;
       }
       const t = performance.now();
