@@ -28,6 +28,20 @@ export class Balloon {
     return this.pages - this.out.size;
   }
 
+  /** The pages given back, for a saved state. */
+  saveState(): number[] {
+    return [...this.out];
+  }
+
+  /** A restored domain's pages given back (checked, and zero in its restored RAM): holes again. */
+  restore(k: KernelExports, pages: readonly number[]): void {
+    for (const page of pages) {
+      k.setP2mHole(page, 1);
+      this.out.add(page);
+    }
+    k.p2mChanged();
+  }
+
   /** The guest gives page `gpfn` back; false if it is not the guest's RAM or already given. */
   giveBack(k: KernelExports, gpfn: number): boolean {
     const page = gpfn - FIRST_GPFN;
