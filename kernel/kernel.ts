@@ -3,7 +3,10 @@
 
 import {
   DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, P2M_HOLES_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+  SAVE_AREA_BASE,
 } from "./public/kernel-abi";
+import { HB_PC } from "./public/hart-block";
+import { SA_CURRENT_HART, SA_LOG_DIRTY, SA_PV_SHARED_INFO } from "./public/save-area";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
 import { CPU, PRIV_M, saveHart, loadHart, hartBlock, hartStopped } from "./cpu/state";
 import { Trap, takeTrap, pendingInterrupt, wakeupPending, nextTimerDeadline } from "./cpu/trap";
@@ -12,12 +15,13 @@ import { Mem, flushAllTlbs, flushStoreTlbs, onPrivilegeChange } from "./cpu/mmu"
 import { execBurst } from "./cpu/execute";
 import { csrRead } from "./cpu/csr";
 import { Exit } from "./cpu/exit";
-import { clintReset, msUntil, clockStale } from "./devices/clint";
-import { plicReset } from "./devices/plic";
-import { uartReset, uartTxPending } from "./devices/uart";
-import { virtioReset } from "./devices/virtio-mmio";
-import { htifSet, htifPoll } from "./devices/htif";
-import { pvReset } from "./cpu/sbi";
+import { clintReset, msUntil, clockStale, clintSave, clintRestore } from "./devices/clint";
+import { plicReset, plicSave, plicRestore } from "./devices/plic";
+import { uartReset, uartTxPending, uartSave, uartRestore } from "./devices/uart";
+import { virtioReset, virtioRaiseLines } from "./devices/virtio-mmio";
+import { htifSet, htifPoll, htifSave, htifRestore } from "./devices/htif";
+import { rtcSave, rtcRestore } from "./devices/rtc";
+import { Pv, pvReset } from "./cpu/sbi";
 
 export { uartPush, uartTxPending, uartTxClear } from "./devices/uart";
 export { virtioInterrupt } from "./devices/virtio-mmio";
@@ -88,6 +92,45 @@ export function reset(harts: i32, ramBytes: f64): void {
   htifSet(0, 0);
   pvReset(false, Machine.harts, 0);
   loadHart(0);
+  onPrivilegeChange();
+  Trap.pending = false;
+}
+
+/**
+ * Between slices: copy what the kernel keeps in globals to the save area and the running hart's
+ * registers to its block, for the host to save. The machine runs on unchanged.
+ */
+export function saveState(): void {
+  saveHart();
+  const a = SAVE_AREA_BASE;
+  store<i32>(a, CPU.hart, SA_CURRENT_HART);
+  store<i32>(a, Mem.logDirty ? 1 : 0, SA_LOG_DIRTY);
+  store<u64>(a, Pv.enabled ? Pv.sharedInfo : 0, SA_PV_SHARED_INFO);
+  clintSave(a);
+  uartSave(a);
+  plicSave(a);
+  rtcSave(a);
+  htifSave(a);
+}
+
+/**
+ * After reset(): go on from the state the host wrote to the save area, the hart blocks, the
+ * virtio slots, RAM and the P2M. The TLBs and the decoded-instruction cache start empty (reset
+ * flushed the one; the other checks every record against memory).
+ */
+export function restoreState(): void {
+  const a = SAVE_AREA_BASE;
+  plicRestore(a);
+  uartRestore(a);
+  virtioRaiseLines();
+  rtcRestore(a);
+  htifRestore(a);
+  clintRestore(a);
+  const shared = load<u64>(a, SA_PV_SHARED_INFO);
+  pvReset(shared != 0, Machine.harts, shared);
+  setLogDirty(load<i32>(a, SA_LOG_DIRTY) != 0);
+  const h = load<i32>(a, SA_CURRENT_HART);
+  loadHart(h >= 0 && h < Machine.harts ? h : 0);
   onPrivilegeChange();
   Trap.pending = false;
 }
@@ -167,7 +210,7 @@ export function idleMs(): f64 {
 /** Debug view of a hart: pc and privilege. */
 export function hartPc(h: i32): f64 {
   if (h == CPU.hart) return <f64>CPU.pc;
-  return <f64>load<u64>(hartBlock(h) + 512);
+  return <f64>load<u64>(hartBlock(h), HB_PC);
 }
 
 /** Debug view of the current hart's CSR `num`, read with machine privilege. */

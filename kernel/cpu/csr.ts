@@ -1,7 +1,8 @@
 // Control and status registers: access rules (privilege, read-only, counter enables, TVM) and
 // each register's WARL behaviour. Any CSR not listed here is illegal to touch.
 
-import { CPU, PRIV_M, PRIV_S, PRIV_U, hartBlock, S_PMP } from "./state";
+import { CPU, PRIV_M, PRIV_S, PRIV_U, hartBlock } from "./state";
+import { HB_PMPCFG, HB_PMPADDR } from "../public/hart-block";
 import {
   MSTATUS_WRITABLE, SSTATUS_MASK, MSTATUS_UXL_SXL, MSTATUS_SD, MSTATUS_FS, MSTATUS_FS_DIRTY,
   MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_TVM, MSTATUS_MPRV, MSTATUS_SUM, MSTATUS_MXR,
@@ -73,8 +74,8 @@ function counterAllowed(num: u32): bool {
 }
 
 function pmpSlot(num: u32): usize {
-  return hartBlock(CPU.hart) + S_PMP + (num >= PMPADDR0 ? 64 + <usize>(num - PMPADDR0) * 8
-    : <usize>((num - PMPCFG0) >> 1) * 8);
+  return hartBlock(CPU.hart) + (num >= PMPADDR0 ? HB_PMPADDR + <usize>(num - PMPADDR0) * 8
+    : HB_PMPCFG + <usize>((num - PMPCFG0) >> 1) * 8);
 }
 
 /**

@@ -14,11 +14,11 @@
 //   +5  u8   length in bytes (2 or 4)
 //   +6  u8   rs1 as a byte offset into the register file
 //   +7  u8   rs2 likewise
-//   +8  u16  rd likewise; x0 becomes S_X0_SINK, so writes to it need no test
+//   +8  u16  rd likewise; x0 becomes HB_X0_SINK, so writes to it need no test
 //   +12 i32  immediate, sign-extended; for AMO, SYSTEM, CSR and FP, the (expanded) instruction
 
 import { expandCompressed } from "./compressed";
-import { S_X0_SINK } from "./state";
+import { HB_X0_SINK } from "../public/hart-block";
 
 export const OP_ILLEGAL: i32 = 0;
 export const OP_LUI: i32 = 1;
@@ -237,6 +237,6 @@ export function decode(e: usize, raw: u32): void {
   store<u8>(e, <u8>len, 5);
   store<u8>(e, <u8>(((insn >> 15) & 31) << 3), 6);
   store<u8>(e, <u8>(((insn >> 20) & 31) << 3), 7);
-  store<u16>(e, <u16>(rd == 0 ? S_X0_SINK : rd << 3), 8);
+  store<u16>(e, <u16>(rd == 0 ? HB_X0_SINK : rd << 3), 8);
   store<i32>(e, imm, 12);
 }

@@ -1,9 +1,15 @@
 // The running hart's architectural state. Static fields compile to Wasm globals, which V8 keeps
 // in registers across the interpreter loop; the register files live in linear memory because they
 // are indexed. When the kernel switches harts, `saveHart`/`loadHart` move these to and from the
-// hart's state block (layout in kernel/public/kernel-abi.ts).
+// hart's state block (layout in kernel/public/hart-block.ts).
 
 import { HART_STATE_BASE, HART_STATE_SIZE } from "../public/kernel-abi";
+import {
+  HB_F, HB_PC, HB_PRIV, HB_WAITING, HB_INSTRET, HB_RESERVATION, HB_MSTATUS, HB_MEDELEG, HB_MIDELEG, HB_MIE, HB_MIP,
+  HB_MTVEC, HB_MSCRATCH, HB_MEPC, HB_MCAUSE, HB_MTVAL, HB_MCOUNTEREN, HB_MENVCFG, HB_STVEC, HB_SSCRATCH, HB_SEPC,
+  HB_SCAUSE, HB_STVAL, HB_SCOUNTEREN, HB_SENVCFG, HB_SATP, HB_STIMECMP, HB_FRM, HB_FFLAGS, HB_LINES, HB_MTIMECMP,
+  HB_STOPPED,
+} from "../public/hart-block";
 
 export const PRIV_U: i32 = 0;
 export const PRIV_S: i32 = 1;
@@ -13,7 +19,7 @@ export class CPU {
   static hart: i32 = 0;
   /** Base of this hart's state block: x0..x31 at +0, f0..f31 at +256. */
   static xr: usize = HART_STATE_BASE;
-  static fr: usize = HART_STATE_BASE + 256;
+  static fr: usize = HART_STATE_BASE + HB_F;
   static pc: u64 = 0;
   static priv: i32 = PRIV_M;
   static waiting: bool = false; // in WFI
@@ -45,110 +51,94 @@ export class CPU {
   static fflags: u32 = 0;
 }
 
-/** Offsets of the saved CSRs inside a hart state block (after the 512 bytes of registers). */
-const S_PC = 512;
-const S_PRIV = 520;
-const S_WAITING = 524;
-const S_INSTRET = 528;
-const S_RES = 536;
-const S_CSR = 544; // 22 u64 CSRs follow in the order of saveHart
-/** Decoded instructions write x0 here, so the interpreter needs no rd != 0 test. */
-export const S_X0_SINK = 1016;
-export const S_PMP = 1024; // pmpcfg (8 x u64) then pmpaddr (64 x u64)
-export const S_LINES = 2048; // device interrupt lines (u64), written by CLINT and PLIC
-export const S_MTIMECMP = 2056; // the CLINT's compare register for this hart
-const S_STOPPED = 2064; // i32: the hart is stopped (SBI HSM): it runs and takes interrupts no more
-
 export function hartBlock(h: i32): usize {
   return HART_STATE_BASE + <usize>h * HART_STATE_SIZE;
 }
 
 /** Interrupt-pending bits that devices drive for hart h (MSIP, MEIP, SEIP). */
 @inline export function hartLines(h: i32): u64 {
-  return load<u64>(hartBlock(h) + S_LINES);
+  return load<u64>(hartBlock(h) + HB_LINES);
 }
 
 @inline export function mtimecmpOf(h: i32): u64 {
-  return load<u64>(hartBlock(h) + S_MTIMECMP);
+  return load<u64>(hartBlock(h) + HB_MTIMECMP);
 }
 
 export function setMtimecmp(h: i32, v: u64): void {
-  store<u64>(hartBlock(h) + S_MTIMECMP, v);
+  store<u64>(hartBlock(h) + HB_MTIMECMP, v);
 }
 
 export function setHartLine(h: i32, bit: u64, on: bool): void {
-  const p = hartBlock(h) + S_LINES;
+  const p = hartBlock(h) + HB_LINES;
   const v = load<u64>(p);
   store<u64>(p, on ? v | bit : v & ~bit);
 }
 
 export function saveHart(): void {
   const b = hartBlock(CPU.hart);
-  store<u64>(b + S_PC, CPU.pc);
-  store<i32>(b + S_PRIV, CPU.priv);
-  store<i32>(b + S_WAITING, CPU.waiting ? 1 : 0);
-  store<u64>(b + S_INSTRET, CPU.instret);
-  store<u64>(b + S_RES, CPU.reservation);
-  const c = b + S_CSR;
-  store<u64>(c, CPU.mstatus, 0);
-  store<u64>(c, CPU.medeleg, 8);
-  store<u64>(c, CPU.mideleg, 16);
-  store<u64>(c, CPU.mie, 24);
-  store<u64>(c, CPU.mip, 32);
-  store<u64>(c, CPU.mtvec, 40);
-  store<u64>(c, CPU.mscratch, 48);
-  store<u64>(c, CPU.mepc, 56);
-  store<u64>(c, CPU.mcause, 64);
-  store<u64>(c, CPU.mtval, 72);
-  store<u64>(c, CPU.mcounteren, 80);
-  store<u64>(c, CPU.menvcfg, 88);
-  store<u64>(c, CPU.stvec, 96);
-  store<u64>(c, CPU.sscratch, 104);
-  store<u64>(c, CPU.sepc, 112);
-  store<u64>(c, CPU.scause, 120);
-  store<u64>(c, CPU.stval, 128);
-  store<u64>(c, CPU.scounteren, 136);
-  store<u64>(c, CPU.senvcfg, 144);
-  store<u64>(c, CPU.satp, 152);
-  store<u64>(c, CPU.stimecmp, 160);
-  store<u32>(c, CPU.frm, 176);
-  store<u32>(c, CPU.fflags, 180);
+  store<u64>(b, CPU.pc, HB_PC);
+  store<i32>(b, CPU.priv, HB_PRIV);
+  store<i32>(b, CPU.waiting ? 1 : 0, HB_WAITING);
+  store<u64>(b, CPU.instret, HB_INSTRET);
+  store<u64>(b, CPU.reservation, HB_RESERVATION);
+  store<u64>(b, CPU.mstatus, HB_MSTATUS);
+  store<u64>(b, CPU.medeleg, HB_MEDELEG);
+  store<u64>(b, CPU.mideleg, HB_MIDELEG);
+  store<u64>(b, CPU.mie, HB_MIE);
+  store<u64>(b, CPU.mip, HB_MIP);
+  store<u64>(b, CPU.mtvec, HB_MTVEC);
+  store<u64>(b, CPU.mscratch, HB_MSCRATCH);
+  store<u64>(b, CPU.mepc, HB_MEPC);
+  store<u64>(b, CPU.mcause, HB_MCAUSE);
+  store<u64>(b, CPU.mtval, HB_MTVAL);
+  store<u64>(b, CPU.mcounteren, HB_MCOUNTEREN);
+  store<u64>(b, CPU.menvcfg, HB_MENVCFG);
+  store<u64>(b, CPU.stvec, HB_STVEC);
+  store<u64>(b, CPU.sscratch, HB_SSCRATCH);
+  store<u64>(b, CPU.sepc, HB_SEPC);
+  store<u64>(b, CPU.scause, HB_SCAUSE);
+  store<u64>(b, CPU.stval, HB_STVAL);
+  store<u64>(b, CPU.scounteren, HB_SCOUNTEREN);
+  store<u64>(b, CPU.senvcfg, HB_SENVCFG);
+  store<u64>(b, CPU.satp, HB_SATP);
+  store<u64>(b, CPU.stimecmp, HB_STIMECMP);
+  store<u32>(b, CPU.frm, HB_FRM);
+  store<u32>(b, CPU.fflags, HB_FFLAGS);
 }
 
 export function loadHart(h: i32): void {
   const b = hartBlock(h);
   CPU.hart = h;
   CPU.xr = b;
-  CPU.fr = b + 256;
-  CPU.pc = load<u64>(b + S_PC);
-  CPU.priv = load<i32>(b + S_PRIV);
-  CPU.waiting = load<i32>(b + S_WAITING) != 0;
-  CPU.instret = load<u64>(b + S_INSTRET);
-  CPU.reservation = load<u64>(b + S_RES);
-  const c = b + S_CSR;
-  CPU.mstatus = load<u64>(c, 0);
-  CPU.medeleg = load<u64>(c, 8);
-  CPU.mideleg = load<u64>(c, 16);
-  CPU.mie = load<u64>(c, 24);
-  CPU.mip = load<u64>(c, 32);
-  CPU.mtvec = load<u64>(c, 40);
-  CPU.mscratch = load<u64>(c, 48);
-  CPU.mepc = load<u64>(c, 56);
-  CPU.mcause = load<u64>(c, 64);
-  CPU.mtval = load<u64>(c, 72);
-  CPU.mcounteren = load<u64>(c, 80);
-  CPU.menvcfg = load<u64>(c, 88);
-  CPU.stvec = load<u64>(c, 96);
-  CPU.sscratch = load<u64>(c, 104);
-  CPU.sepc = load<u64>(c, 112);
-  CPU.scause = load<u64>(c, 120);
-  CPU.stval = load<u64>(c, 128);
-  CPU.scounteren = load<u64>(c, 136);
-  CPU.senvcfg = load<u64>(c, 144);
-  CPU.satp = load<u64>(c, 152);
-  CPU.stimecmp = load<u64>(c, 160);
-  CPU.frm = load<u32>(c, 176);
-  CPU.fflags = load<u32>(c, 180);
+  CPU.fr = b + HB_F;
+  CPU.pc = load<u64>(b, HB_PC);
+  CPU.priv = load<i32>(b, HB_PRIV);
+  CPU.waiting = load<i32>(b, HB_WAITING) != 0;
+  CPU.instret = load<u64>(b, HB_INSTRET);
+  CPU.reservation = load<u64>(b, HB_RESERVATION);
+  CPU.mstatus = load<u64>(b, HB_MSTATUS);
+  CPU.medeleg = load<u64>(b, HB_MEDELEG);
+  CPU.mideleg = load<u64>(b, HB_MIDELEG);
+  CPU.mie = load<u64>(b, HB_MIE);
+  CPU.mip = load<u64>(b, HB_MIP);
+  CPU.mtvec = load<u64>(b, HB_MTVEC);
+  CPU.mscratch = load<u64>(b, HB_MSCRATCH);
+  CPU.mepc = load<u64>(b, HB_MEPC);
+  CPU.mcause = load<u64>(b, HB_MCAUSE);
+  CPU.mtval = load<u64>(b, HB_MTVAL);
+  CPU.mcounteren = load<u64>(b, HB_MCOUNTEREN);
+  CPU.menvcfg = load<u64>(b, HB_MENVCFG);
+  CPU.stvec = load<u64>(b, HB_STVEC);
+  CPU.sscratch = load<u64>(b, HB_SSCRATCH);
+  CPU.sepc = load<u64>(b, HB_SEPC);
+  CPU.scause = load<u64>(b, HB_SCAUSE);
+  CPU.stval = load<u64>(b, HB_STVAL);
+  CPU.scounteren = load<u64>(b, HB_SCOUNTEREN);
+  CPU.senvcfg = load<u64>(b, HB_SENVCFG);
+  CPU.satp = load<u64>(b, HB_SATP);
+  CPU.stimecmp = load<u64>(b, HB_STIMECMP);
+  CPU.frm = load<u32>(b, HB_FRM);
+  CPU.fflags = load<u32>(b, HB_FFLAGS);
 }
 
 /** Integer register access (x0 reads 0; writes to it are dropped by the caller's rd check). */
@@ -167,14 +157,14 @@ export function loadHart(h: i32): void {
 
 /** Set software-writable mip bits of a hart that is not loaded (an IPI from another hart). */
 export function raiseSavedMip(h: i32, bits: u64): void {
-  const p = hartBlock(h) + S_CSR + 32;
+  const p = hartBlock(h) + HB_MIP;
   store<u64>(p, load<u64>(p) | bits);
 }
 
 @inline export function hartStopped(h: i32): bool {
-  return load<i32>(hartBlock(h) + S_STOPPED) != 0;
+  return load<i32>(hartBlock(h) + HB_STOPPED) != 0;
 }
 
 export function setHartStopped(h: i32, stopped: bool): void {
-  store<i32>(hartBlock(h) + S_STOPPED, stopped ? 1 : 0);
+  store<i32>(hartBlock(h) + HB_STOPPED, stopped ? 1 : 0);
 }

@@ -7,6 +7,7 @@ import { CPU, mtimecmpOf, setMtimecmp, setHartLine, hartLines } from "../cpu/sta
 import { MIP_MSIP } from "../cpu/bits";
 import { sliceRead, sliceWrite } from "./bus";
 import { endBurst } from "../cpu/exit";
+import { SA_MTIME } from "../public/save-area";
 
 const MSIP_BASE: u32 = 0x0;
 const MTIMECMP_BASE: u32 = 0x4000;
@@ -52,6 +53,22 @@ export function readMtime(): u64 {
     Clock.fresh = true;
   }
   return <u64>(Clock.ticks + Clint.offset);
+}
+
+/** Save area: mtime as the guest sees it now, read afresh from the host clock. */
+export function clintSave(area: usize): void {
+  clockStale();
+  store<u64>(area, readMtime(), SA_MTIME);
+}
+
+/**
+ * Save area: mtime goes on from the saved value, wherever the host clock is now, so a restored
+ * guest sees neither the time its state spent on disk nor a clock going backwards.
+ */
+export function clintRestore(area: usize): void {
+  clockStale();
+  readMtime();
+  Clint.offset = <i64>load<u64>(area, SA_MTIME) - Clock.ticks;
 }
 
 /** Milliseconds of host time until mtime reaches `ticks` (0 if already past). */

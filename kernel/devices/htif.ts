@@ -6,6 +6,7 @@ import { EXIT_POWEROFF } from "../public/kernel-abi";
 import { isRam, ramHost } from "../cpu/mmu";
 import { requestExit } from "../cpu/exit";
 import { consoleOut } from "./uart";
+import { SA_HTIF_TOHOST, SA_HTIF_FROMHOST } from "../public/save-area";
 
 class Htif {
   static tohost: u64 = 0;
@@ -15,6 +16,15 @@ class Htif {
 export function htifSet(tohost: u64, fromhost: u64): void {
   Htif.tohost = isRam(tohost) && isRam(tohost + 7) ? tohost : 0;
   Htif.fromhost = isRam(fromhost) && isRam(fromhost + 7) ? fromhost : 0;
+}
+
+export function htifSave(area: usize): void {
+  store<u64>(area, Htif.tohost, SA_HTIF_TOHOST);
+  store<u64>(area, Htif.fromhost, SA_HTIF_FROMHOST);
+}
+
+export function htifRestore(area: usize): void {
+  htifSet(load<u64>(area, SA_HTIF_TOHOST), load<u64>(area, SA_HTIF_FROMHOST));
 }
 
 /** Called between bursts: act on a command the guest left in tohost. */

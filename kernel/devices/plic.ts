@@ -1,13 +1,14 @@
 // PLIC (SiFive layout, as on QEMU's virt): level-triggered sources with priorities, two contexts
 // per hart (M then S), claim/complete. The result drives each hart's MEIP/SEIP line.
 
-import { PLIC_SOURCES, MAX_HARTS } from "../public/board";
+import { PLIC_SOURCES, PLIC_WORDS, PLIC_CONTEXTS } from "../public/board";
+import { SA_PLIC_PRIORITY, SA_PLIC_CLAIMED, SA_PLIC_ENABLE, SA_PLIC_THRESHOLD } from "../public/save-area";
 import { setHartLine } from "../cpu/state";
 import { MIP_MEIP, MIP_SEIP } from "../cpu/bits";
 import { endBurst } from "../cpu/exit";
 
-const WORDS: i32 = PLIC_SOURCES / 32;
-const CONTEXTS: i32 = 2 * MAX_HARTS;
+const WORDS: i32 = PLIC_WORDS;
+const CONTEXTS: i32 = PLIC_CONTEXTS;
 const PRIORITY_BASE: u32 = 0x0;
 const PENDING_BASE: u32 = 0x1000;
 const ENABLE_BASE: u32 = 0x2000;
@@ -32,6 +33,24 @@ export function plicReset(harts: i32): void {
   for (let i = 0; i < WORDS; i++) { level[i] = 0; pending[i] = 0; claimed[i] = 0; }
   for (let i = 0; i < WORDS * CONTEXTS; i++) enable[i] = 0;
   for (let i = 0; i < CONTEXTS; i++) threshold[i] = 0;
+}
+
+/** Save area: priorities, sources in service, enables and thresholds. */
+export function plicSave(area: usize): void {
+  memory.copy(area + SA_PLIC_PRIORITY, changetype<usize>(priority), <usize>PLIC_SOURCES * 4);
+  memory.copy(area + SA_PLIC_CLAIMED, changetype<usize>(claimed), <usize>WORDS * 4);
+  memory.copy(area + SA_PLIC_ENABLE, changetype<usize>(enable), <usize>(WORDS * CONTEXTS) * 4);
+  memory.copy(area + SA_PLIC_THRESHOLD, changetype<usize>(threshold), <usize>CONTEXTS * 4);
+}
+
+/** The saved registers, with every line low: the devices raise theirs again (plicSetLevel). */
+export function plicRestore(area: usize): void {
+  for (let i = 0; i < WORDS; i++) { level[i] = 0; pending[i] = 0; }
+  memory.copy(changetype<usize>(priority), area + SA_PLIC_PRIORITY, <usize>PLIC_SOURCES * 4);
+  memory.copy(changetype<usize>(claimed), area + SA_PLIC_CLAIMED, <usize>WORDS * 4);
+  memory.copy(changetype<usize>(enable), area + SA_PLIC_ENABLE, <usize>(WORDS * CONTEXTS) * 4);
+  memory.copy(changetype<usize>(threshold), area + SA_PLIC_THRESHOLD, <usize>CONTEXTS * 4);
+  update();
 }
 
 /** The highest-priority pending, enabled source above the context's threshold, or 0. */

@@ -2,6 +2,7 @@
 // The alarm is not implemented: its registers read as zero and writes are ignored.
 
 import { wallClockMs } from "./host";
+import { SA_RTC_OFFSET_NS, SA_RTC_LATCHED_HIGH } from "../public/save-area";
 
 const TIME_LOW: u32 = 0x00;
 const TIME_HIGH: u32 = 0x04;
@@ -9,6 +10,17 @@ const TIME_HIGH: u32 = 0x04;
 class Rtc {
   static offsetNs: i64 = 0;
   static latchedHigh: u32 = 0;
+}
+
+/** Save area: the guest's offset from the host's wall clock (a restored RTC follows the wall clock, as hardware's does). */
+export function rtcSave(area: usize): void {
+  store<i64>(area, Rtc.offsetNs, SA_RTC_OFFSET_NS);
+  store<u32>(area, Rtc.latchedHigh, SA_RTC_LATCHED_HIGH);
+}
+
+export function rtcRestore(area: usize): void {
+  Rtc.offsetNs = load<i64>(area, SA_RTC_OFFSET_NS);
+  Rtc.latchedHigh = load<u32>(area, SA_RTC_LATCHED_HIGH);
 }
 
 function nowNs(): u64 {

@@ -5,6 +5,10 @@ import { UART_TX_RING, UART_RX_RING, IO_RING_SIZE, EXIT_CONSOLE } from "../publi
 import { UART_IRQ } from "../public/board";
 import { plicSetLevel } from "./plic";
 import { requestExit } from "../cpu/exit";
+import {
+  SA_UART_IER, SA_UART_LCR, SA_UART_MCR, SA_UART_SCR, SA_UART_FCR, SA_UART_DLL, SA_UART_DLM, SA_UART_THRE_PENDING,
+  SA_UART_RX_HEAD, SA_UART_RX_TAIL,
+} from "../public/save-area";
 
 const RBR_THR: u32 = 0; // DLL when DLAB
 const IER: u32 = 1; // DLM when DLAB
@@ -45,6 +49,35 @@ export function uartReset(): void {
   Uart.ier = 0; Uart.lcr = 0; Uart.mcr = 0; Uart.scr = 0; Uart.fcr = 0;
   Uart.dll = 0; Uart.dlm = 0; Uart.thrEmptyPending = false;
   Uart.rxHead = 0; Uart.rxTail = 0;
+}
+
+/** Save area: the registers and the receive FIFO's positions in UART_RX_RING (the host drains TX first). */
+export function uartSave(area: usize): void {
+  store<u32>(area, Uart.ier, SA_UART_IER);
+  store<u32>(area, Uart.lcr, SA_UART_LCR);
+  store<u32>(area, Uart.mcr, SA_UART_MCR);
+  store<u32>(area, Uart.scr, SA_UART_SCR);
+  store<u32>(area, Uart.fcr, SA_UART_FCR);
+  store<u32>(area, Uart.dll, SA_UART_DLL);
+  store<u32>(area, Uart.dlm, SA_UART_DLM);
+  store<u32>(area, Uart.thrEmptyPending ? 1 : 0, SA_UART_THRE_PENDING);
+  store<u32>(area, Uart.rxHead, SA_UART_RX_HEAD);
+  store<u32>(area, Uart.rxTail, SA_UART_RX_TAIL);
+}
+
+export function uartRestore(area: usize): void {
+  Uart.ier = load<u32>(area, SA_UART_IER);
+  Uart.lcr = load<u32>(area, SA_UART_LCR);
+  Uart.mcr = load<u32>(area, SA_UART_MCR);
+  Uart.scr = load<u32>(area, SA_UART_SCR);
+  Uart.fcr = load<u32>(area, SA_UART_FCR);
+  Uart.dll = load<u32>(area, SA_UART_DLL);
+  Uart.dlm = load<u32>(area, SA_UART_DLM);
+  Uart.thrEmptyPending = load<u32>(area, SA_UART_THRE_PENDING) != 0;
+  Uart.rxHead = load<u32>(area, SA_UART_RX_HEAD);
+  Uart.rxTail = load<u32>(area, SA_UART_RX_TAIL);
+  Uart.txLen = 0;
+  updateIrq();
 }
 
 @inline function rxCount(): u32 {

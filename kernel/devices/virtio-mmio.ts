@@ -53,6 +53,13 @@ export function virtioInterrupt(slot: i32, bits: u32): void {
   plicSetLevel(<u32>(VIRTIO_IRQ_BASE + slot), load<u32>(b + VS_INTERRUPT_STATUS) != 0);
 }
 
+/** After a restore: each slot's interrupt line follows its interrupt status again. */
+export function virtioRaiseLines(): void {
+  for (let slot = 0; slot < VIRTIO_SLOTS; slot++) {
+    plicSetLevel(<u32>(VIRTIO_IRQ_BASE + slot), load<u32>(slotBase(slot) + VS_INTERRUPT_STATUS) != 0);
+  }
+}
+
 export function virtioRead(slot: i32, off: u32, size: i32): u64 {
   const b = slotBase(slot);
   const id = load<u32>(b + VS_DEVICE_ID);

@@ -9,14 +9,19 @@ import {
   EXIT_RESET, UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
+import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
 import { loadKernel, type WasmKernel } from "./wasm-kernel.js";
 import { GuestMemory } from "./guest-memory.js";
-import { Virtqueues, type VirtioDevice } from "./virtqueue.js";
+import { Virtqueues, offeredFeatures, type VirtioDevice } from "./virtqueue.js";
+import { MACHINE_STATE_FORMAT, MACHINE_STATE_VERSION, type MachineState, type PvState } from "../public/machine-state.js";
+import { checkMachineState } from "./machine-state-check.js";
+import { readKernelState, writeKernelState } from "./kernel-state.js";
+import { nonZeroRuns, writeRuns } from "./ram-runs.js";
 import { bootRom } from "./bootrom.js";
 import { parseElf, ElfError } from "./elf.js";
 import { virtBoardTree, fdtLoadAddress, type BoardFramebuffer } from "./board-tree.js";
 import { PvDomain } from "./pv/pv-domain.js";
-import { pvLayout, PV_SPECIAL_PAGES, PAGE } from "./pv/pv-layout.js";
+import { pvLayout, PV_SPECIAL_PAGES, PAGE, type PvLayout } from "./pv/pv-layout.js";
 import { startInfoPage } from "./pv/start-info.js";
 import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
 import type { Builder, ShutdownReason } from "../public/protocol.js";
@@ -82,7 +87,12 @@ export class Machine {
   onWake: () => void = () => this.wake?.();
   onLog: (msg: string) => void = (msg) => process.stderr.write(`domus: ${msg}\n`);
 
-  constructor(readonly config: MachineConfig) {
+  /**
+   * A machine as `config` describes it, powered on; or, given `state` (what saveState gave, here
+   * or on another host), the machine that state was, going on from where it was saved. The state
+   * is checked against the config before any of it is used (MachineStateError).
+   */
+  constructor(readonly config: MachineConfig, state?: unknown) {
     if (!Number.isInteger(config.memMiB) || config.memMiB < MIN_MEM_MIB || config.memMiB > MAX_MEM_MIB) {
       throw new MachineError(`memory must be a whole number of MiB from ${MIN_MEM_MIB} to ${MAX_MEM_MIB}, not ${config.memMiB}`);
     }
@@ -95,6 +105,13 @@ export class Machine {
     }
     // A paravirtual domain's RAM region is its maxmem; what lies above `memory` starts as holes.
     this.ramBytes = maxMemMiB * 1024 * 1024;
+    const saved = state === undefined ? undefined : checkMachineState(state, {
+      builder: config.builder ?? "hvm",
+      memMiB: config.memMiB,
+      maxMemMiB,
+      harts: config.harts,
+      virtio: (config.virtio ?? []).map((dev) => ({ deviceId: dev.deviceId, features: offeredFeatures(dev) })),
+    });
     this.kernel = loadKernel(this.ramBytes);
     this.mem = new GuestMemory(() => this.kernel.bytes(), this.ramBytes);
     this.queues = new Virtqueues(
@@ -107,7 +124,54 @@ export class Machine {
       (msg) => this.onLog(msg),
     );
     for (const dev of config.virtio ?? []) this.queues.attach(dev);
-    this.reset();
+    if (saved === undefined) this.reset();
+    else this.restore(saved);
+  }
+
+  /**
+   * Everything needed to continue this machine elsewhere, as a plain object for msgpack. Slices
+   * are synchronous, so any call falls between two of them; the machine may run on afterwards.
+   */
+  saveState(): MachineState {
+    this.drainConsole();
+    // A notify not served yet would be lost: its chains become in-flight ones, which the state keeps.
+    this.queues.serviceNotified();
+    return {
+      format: MACHINE_STATE_FORMAT,
+      version: MACHINE_STATE_VERSION,
+      builder: this.config.builder ?? "hvm",
+      memMiB: this.config.memMiB,
+      maxMemMiB: this.ramBytes / (1024 * 1024),
+      ...readKernelState(this.kernel, this.config.harts),
+      ram: nonZeroRuns(this.ram()),
+      virtio: this.queues.saveState(),
+      ...(this.pv === undefined ? {} : { pv: this.pv.saveState() }),
+    };
+  }
+
+  /** All of guest RAM as the host sees it. */
+  private ram(): Uint8Array {
+    return new Uint8Array(this.kernel.memory.buffer, GUEST_RAM_HOST_BASE, this.ramBytes);
+  }
+
+  /** Continue from a checked state: the kernel fresh from reset, then RAM, devices and harts as saved. */
+  private restore(saved: MachineState): void {
+    const k = this.kernel.exports;
+    k.reset(this.config.harts, this.ramBytes);
+    this.booted = true;
+    this.queues.publishAll();
+    writeRuns(this.ram(), saved.ram);
+    let sharedInfo = 0;
+    if (saved.pv !== undefined) {
+      const layout = pvLayout(this.ramBytes, this.config.memMiB * 1024 * 1024);
+      sharedInfo = layout.sharedInfo;
+      this.pv = this.pvDomain(layout, saved.pv);
+      this.pv.balloon.restore(k, saved.pv.balloon);
+    }
+    writeKernelState(this.kernel, saved, sharedInfo);
+    this.queues.restoreState(saved.virtio);
+    k.restoreState();
+    this.queues.resubmit(saved.virtio);
   }
 
   /** Power-on reset: clear RAM and state, load every image again. */
@@ -241,10 +305,7 @@ export class Machine {
     const fdt = fdtLoadAddress(RAM_BASE, bootEnd - RAM_BASE, dtb.length);
     this.copyIn(fdt, dtb, "device tree");
     this.mem.view(layout.startInfo, PV_SPECIAL_PAGES * PAGE).fill(0);
-    const pv = new PvDomain(c.domid ?? 1, this.mem, layout, {
-      console: (bytes) => this.onConsole(bytes),
-      wake: () => this.onWake(),
-    });
+    const pv = this.pvDomain(layout);
     this.pv = pv;
     pv.balloon.applyHoles(this.kernel.exports);
     this.mem.write(layout.startInfo, startInfoPage({
@@ -255,6 +316,13 @@ export class Machine {
 
   /** The hypervisor's side of this domain when it is paravirtual. */
   pv: PvDomain | undefined;
+
+  private pvDomain(layout: PvLayout, saved?: PvState): PvDomain {
+    return new PvDomain(this.config.domid ?? 1, this.mem, layout, {
+      console: (bytes) => this.onConsole(bytes),
+      wake: () => this.onWake(),
+    }, saved);
+  }
 
   /** Bytes typed at the console; returns how many the guest took (its FIFO or ring may be full). */
   input(bytes: Uint8Array): number {

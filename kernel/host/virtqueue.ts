@@ -8,8 +8,10 @@ import {
   VS_DEVICE_ID, VS_VENDOR_ID, VS_DEVICE_FEATURES, VS_DRIVER_FEATURES, VS_STATUS, VS_QUEUE_NUM_MAX,
   VS_NOTIFY_PENDING, VS_RESETS, VS_CONFIG_WRITTEN, VS_QUEUES, VIRTIO_MAX_QUEUES, VQ_SIZE, VQ_NUM, VQ_READY, VQ_DESC, VQ_DRIVER,
   VQ_DEVICE, VS_LAST_AVAIL, VS_CONFIG, VIRTIO_CONFIG_SIZE, VIRTIO_VENDOR_DOMUS,
-  VIRTIO_INT_USED_RING,
+  VIRTIO_INT_USED_RING, VS_DEVICE_FEATURES_SEL, VS_DRIVER_FEATURES_SEL, VS_QUEUE_SEL, VS_INTERRUPT_STATUS,
+  VS_CONFIG_GENERATION,
 } from "../public/virtio-slot.js";
+import type { VirtioSlotState, VirtqueueState } from "../public/machine-state.js";
 import { VIRTIO_STATE_BASE, VIRTIO_SLOT_STATE_SIZE } from "../public/kernel-abi.js";
 import { VIRTIO_SLOTS } from "../public/board.js";
 import { GuestMemory, GuestMemoryError } from "./guest-memory.js";
@@ -48,10 +50,34 @@ export interface VirtioDevice {
   close?(): void;
 }
 
+/** The feature bits a device's slot offers the driver. */
+export function offeredFeatures(dev: VirtioDevice): bigint {
+  return dev.features | (1n << VIRTIO_F_VERSION_1);
+}
+
+/** A queue's ring, as its registers place it in guest memory. */
+interface Ring {
+  readonly dev: VirtioDevice;
+  readonly num: number;
+  readonly desc: number;
+  readonly availView: DataView;
+  readonly usedView: DataView;
+  readonly indirectOk: boolean;
+}
+
+/** A chain handed to the device and not yet answered. */
+interface Inflight {
+  readonly q: number;
+  readonly head: number;
+  readonly epoch: number;
+}
+
 export class Virtqueues {
   private readonly devices: (VirtioDevice | undefined)[] = new Array(VIRTIO_SLOTS).fill(undefined);
   /** Bumped when a slot is (re)published (machine reset, new device): older answers are stale. */
   private readonly epochs: number[] = new Array(VIRTIO_SLOTS).fill(0);
+  /** By slot: what the devices have not answered yet (a saved state hands it to them again). */
+  private readonly inflight: Set<Inflight>[] = Array.from({ length: VIRTIO_SLOTS }, () => new Set());
 
   constructor(
     private readonly linear: () => Uint8Array,
@@ -80,6 +106,7 @@ export class Virtqueues {
     const dev = this.devices[slot];
     this.devices[slot] = undefined;
     this.epochs[slot]++;
+    this.inflight[slot].clear();
     const s = this.slotView(slot);
     new Uint8Array(s.buffer, s.byteOffset, s.byteLength).fill(0);
     return dev;
@@ -93,11 +120,12 @@ export class Virtqueues {
   publish(slot: number): void {
     const dev = this.devices[slot];
     this.epochs[slot]++;
+    this.inflight[slot].clear();
     if (dev === undefined) return;
     const s = this.slotView(slot);
     s.setUint32(VS_DEVICE_ID, dev.deviceId, true);
     s.setUint32(VS_VENDOR_ID, VIRTIO_VENDOR_DOMUS, true);
-    s.setBigUint64(VS_DEVICE_FEATURES, dev.features | (1n << VIRTIO_F_VERSION_1), true);
+    s.setBigUint64(VS_DEVICE_FEATURES, offeredFeatures(dev), true);
     s.setUint32(VS_QUEUE_NUM_MAX, QUEUE_SIZE, true);
     this.writeConfig(s, dev.config());
   }
@@ -109,6 +137,90 @@ export class Virtqueues {
 
   publishAll(): void {
     for (let slot = 0; slot < VIRTIO_SLOTS; slot++) this.publish(slot);
+  }
+
+  /** The transport state of every slot that holds a device, with the chains its device still owes. */
+  saveState(): VirtioSlotState[] {
+    const out: VirtioSlotState[] = [];
+    this.devices.forEach((dev, slot) => {
+      if (dev === undefined) return;
+      const s = this.slotView(slot);
+      const epoch = this.epochOf(slot);
+      const owed = [...this.inflight[slot]].filter((t) => t.epoch === epoch);
+      const queues = Array.from({ length: VIRTIO_MAX_QUEUES }, (_, q): VirtqueueState => {
+        const base = VS_QUEUES + q * VQ_SIZE;
+        return {
+          num: s.getUint32(base + VQ_NUM, true),
+          ready: s.getUint32(base + VQ_READY, true) !== 0,
+          desc: s.getBigUint64(base + VQ_DESC, true),
+          driver: s.getBigUint64(base + VQ_DRIVER, true),
+          device: s.getBigUint64(base + VQ_DEVICE, true),
+          lastAvail: s.getUint16(VS_LAST_AVAIL + 2 * q, true),
+          inflight: owed.filter((t) => t.q === q).map((t) => t.head),
+        };
+      });
+      out.push({
+        slot,
+        deviceId: s.getUint32(VS_DEVICE_ID, true),
+        deviceFeatures: s.getBigUint64(VS_DEVICE_FEATURES, true),
+        driverFeatures: s.getBigUint64(VS_DRIVER_FEATURES, true),
+        deviceFeaturesSel: s.getUint32(VS_DEVICE_FEATURES_SEL, true),
+        driverFeaturesSel: s.getUint32(VS_DRIVER_FEATURES_SEL, true),
+        queueSel: s.getUint32(VS_QUEUE_SEL, true),
+        interruptStatus: s.getUint32(VS_INTERRUPT_STATUS, true),
+        status: s.getUint32(VS_STATUS, true),
+        configGeneration: s.getUint32(VS_CONFIG_GENERATION, true),
+        resets: s.getUint32(VS_RESETS, true),
+        queues,
+        config: new Uint8Array(s.buffer, s.byteOffset + VS_CONFIG, VIRTIO_CONFIG_SIZE).slice(),
+      });
+    });
+    return out;
+  }
+
+  /** After publishAll: the saved transport registers of each slot (checked against its device). */
+  restoreState(slots: readonly VirtioSlotState[]): void {
+    for (const st of slots) {
+      const s = this.slotView(st.slot);
+      s.setBigUint64(VS_DRIVER_FEATURES, st.driverFeatures, true);
+      s.setUint32(VS_DEVICE_FEATURES_SEL, st.deviceFeaturesSel, true);
+      s.setUint32(VS_DRIVER_FEATURES_SEL, st.driverFeaturesSel, true);
+      s.setUint32(VS_QUEUE_SEL, st.queueSel, true);
+      s.setUint32(VS_INTERRUPT_STATUS, st.interruptStatus, true);
+      s.setUint32(VS_STATUS, st.status, true);
+      s.setUint32(VS_CONFIG_GENERATION, st.configGeneration, true);
+      s.setUint32(VS_RESETS, st.resets, true);
+      st.queues.forEach((vq, q) => {
+        const base = VS_QUEUES + q * VQ_SIZE;
+        s.setUint32(base + VQ_NUM, vq.num, true);
+        s.setUint32(base + VQ_READY, vq.ready ? 1 : 0, true);
+        s.setBigUint64(base + VQ_DESC, vq.desc, true);
+        s.setBigUint64(base + VQ_DRIVER, vq.driver, true);
+        s.setBigUint64(base + VQ_DEVICE, vq.device, true);
+        s.setUint16(VS_LAST_AVAIL + 2 * q, vq.lastAvail, true);
+      });
+      this.writeConfig(s, st.config);
+    }
+  }
+
+  /**
+   * Once the restored machine can take interrupts: hand the devices again the chains the saved
+   * machine's devices had not answered (the descriptors are still in guest memory, untouched).
+   */
+  resubmit(slots: readonly VirtioSlotState[]): void {
+    for (const st of slots) {
+      st.queues.forEach((vq, q) => {
+        if (vq.inflight.length === 0) return;
+        try {
+          const ring = this.ring(st.slot, q);
+          if (ring === undefined) return;
+          for (const head of vq.inflight) this.hand(st.slot, q, ring, this.walk(ring.desc, ring.num, head, ring.indirectOk));
+        } catch (e) {
+          if (!(e instanceof GuestMemoryError)) throw e;
+          this.needsReset(st.slot, q, e.message);
+        }
+      });
+    }
   }
 
   /** Serve every queue the guest notified, and every config write, since the last call. */
@@ -132,35 +244,53 @@ export class Virtqueues {
     if (now !== undefined) this.writeConfig(s, now);
   }
 
-  private serviceQueue(slot: number, q: number): void {
+  /** The ring of queue `q` of `slot`, if its device is there and the queue ready. */
+  private ring(slot: number, q: number): Ring | undefined {
     const dev = this.devices[slot];
     const s = this.slotView(slot);
     const base = VS_QUEUES + q * VQ_SIZE;
-    if (dev === undefined || s.getUint32(base + VQ_READY, true) === 0) return;
+    if (dev === undefined || s.getUint32(base + VQ_READY, true) === 0) return undefined;
     const num = s.getUint32(base + VQ_NUM, true);
-    const desc = Number(s.getBigUint64(base + VQ_DESC, true));
-    const avail = Number(s.getBigUint64(base + VQ_DRIVER, true));
-    const used = Number(s.getBigUint64(base + VQ_DEVICE, true));
-    const indirectOk = (s.getBigUint64(VS_DRIVER_FEATURES, true) & (1n << VIRTIO_F_INDIRECT_DESC)) !== 0n;
+    if (num === 0 || (num & (num - 1)) !== 0) throw new GuestMemoryError(`queue size ${num} is not a power of two`);
+    return {
+      dev,
+      num,
+      desc: Number(s.getBigUint64(base + VQ_DESC, true)),
+      availView: this.mem.dataView(Number(s.getBigUint64(base + VQ_DRIVER, true)), 6 + 2 * num),
+      usedView: this.mem.dataView(Number(s.getBigUint64(base + VQ_DEVICE, true)), 6 + 8 * num),
+      indirectOk: (s.getBigUint64(VS_DRIVER_FEATURES, true) & (1n << VIRTIO_F_INDIRECT_DESC)) !== 0n,
+    };
+  }
+
+  private serviceQueue(slot: number, q: number): void {
+    const s = this.slotView(slot);
     try {
-      if (num === 0 || (num & (num - 1)) !== 0) throw new GuestMemoryError(`queue size ${num} is not a power of two`);
-      const availView = this.mem.dataView(avail, 6 + 2 * num);
-      const usedView = this.mem.dataView(used, 6 + 8 * num);
+      const ring = this.ring(slot, q);
+      if (ring === undefined) return;
       let last = s.getUint16(VS_LAST_AVAIL + 2 * q, true);
-      const availIdx = availView.getUint16(2, true);
-      if (((availIdx - last) & 0xffff) > num) throw new GuestMemoryError(`avail index ${availIdx} runs ${(availIdx - last) & 0xffff} ahead of the device (queue size ${num})`);
-      const epoch = this.epochOf(slot);
+      const availIdx = ring.availView.getUint16(2, true);
+      if (((availIdx - last) & 0xffff) > ring.num) throw new GuestMemoryError(`avail index ${availIdx} runs ${(availIdx - last) & 0xffff} ahead of the device (queue size ${ring.num})`);
       while (last !== availIdx) {
-        const head = availView.getUint16(4 + 2 * (last % num), true);
-        const chain = this.walk(desc, num, head, indirectOk);
+        const head = ring.availView.getUint16(4 + 2 * (last % ring.num), true);
+        const chain = this.walk(ring.desc, ring.num, head, ring.indirectOk);
         last = (last + 1) & 0xffff;
         s.setUint16(VS_LAST_AVAIL + 2 * q, last, true);
-        dev.handle(q, chain, (written) => this.complete(slot, q, epoch, usedView, availView, head, written));
+        this.hand(slot, q, ring, chain);
       }
     } catch (e) {
       if (!(e instanceof GuestMemoryError)) throw e;
       this.needsReset(slot, q, e.message);
     }
+  }
+
+  /** Give the device a chain; its answer goes into the used ring unless the slot was reset since. */
+  private hand(slot: number, q: number, ring: Ring, chain: DescriptorChain): void {
+    const taken: Inflight = { q, head: chain.head, epoch: this.epochOf(slot) };
+    this.inflight[slot].add(taken);
+    ring.dev.handle(q, chain, (written) => {
+      this.inflight[slot].delete(taken);
+      this.complete(slot, q, taken.epoch, ring.usedView, ring.availView, chain.head, written);
+    });
   }
 
   /** Publish one answered chain, unless the device was reset or replaced since it was taken. */

@@ -9,6 +9,10 @@ import { GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../public/kernel-abi.js";
 
 export interface KernelExports {
   reset(harts: number, ramBytes: number): void;
+  /** Copy the kernel's globals to the save area (kernel/public/save-area.ts), between slices. */
+  saveState(): void;
+  /** After reset: go on from what the host wrote to the save area, hart blocks, slots, RAM and P2M. */
+  restoreState(): void;
   run(budget: number): number;
   exitCode(): number;
   idleMs(): number;

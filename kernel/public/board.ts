@@ -36,3 +36,6 @@ export const FINISHER_RESET: u32 = 0x7777;
 /** Where the firmware (bios) and a kernel are loaded, as QEMU does for a 64-bit virt board. */
 export const KERNEL_OFFSET_WITH_BIOS: u32 = 0x200000;
 export const MAX_HARTS: i32 = 8;
+/** PLIC enable and pending words (32 sources each), and contexts: M then S for each hart. */
+export const PLIC_WORDS: i32 = PLIC_SOURCES / 32;
+export const PLIC_CONTEXTS: i32 = 2 * MAX_HARTS;

@@ -3,7 +3,7 @@
 
 export const WASM_PAGE_SIZE: u32 = 65536;
 
-/** Per-hart state blocks (integer and float registers first, then CSRs); see kernel/cpu/state.ts. */
+/** Per-hart state blocks (integer and float registers first, then CSRs); layout in kernel/public/hart-block.ts. */
 export const HART_STATE_BASE: usize = 0x100000;
 export const HART_STATE_SIZE: usize = 0x1000;
 
@@ -18,6 +18,13 @@ export const BOOTROM_HOST: usize = 0x112000;
 /** virtio-mmio slot state blocks, VIRTIO_SLOT_STATE_SIZE bytes each; see kernel/devices/virtio-mmio.ts. */
 export const VIRTIO_STATE_BASE: usize = 0x113000;
 export const VIRTIO_SLOT_STATE_SIZE: usize = 0x400;
+
+/**
+ * Save area: the kernel copies the state it keeps in globals here (and back) for save/restore;
+ * layout in kernel/public/save-area.ts.
+ */
+export const SAVE_AREA_BASE: usize = 0x115000;
+export const SAVE_AREA_SIZE: usize = 0x1000;
 
 /**
  * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of

@@ -34,6 +34,20 @@ export class Balloon {
     return this.pages - this.holeCount;
   }
 
+  /** The holes, for a saved state. */
+  saveState(): number[] {
+    const pages: number[] = [];
+    for (let p = 0; p < this.pages; p++) if (this.isHole(p)) pages.push(p);
+    return pages;
+  }
+
+  /** A restored domain's holes (checked, and zero in its restored RAM), exactly: into the P2M too. */
+  restore(k: KernelExports, pages: readonly number[]): void {
+    for (let p = 0; p < this.pages; p++) this.mark(p, false);
+    for (const page of pages) this.mark(page, true);
+    this.applyHoles(k);
+  }
+
   /** The guest gives page `gpfn` back; false if it is not the guest's RAM or already a hole. */
   giveBack(k: KernelExports, gpfn: number): boolean {
     const page = this.page(gpfn);

@@ -6,6 +6,8 @@ import {
   NR_EVENT_CHANNELS, SH_EVTCHN_MASK, SH_EVTCHN_PENDING, SH_VCPU_INFO, VI_PENDING_SEL, VI_UPCALL_PENDING,
 } from "../../public/xen/shared-info.js";
 import type { GuestMemory } from "../guest-memory.js";
+import type { SavedPort } from "../../public/machine-state.js";
+import { BACKEND_DOMID } from "../../public/xen/xenbus.js";
 
 export type Port =
   | { readonly kind: "unbound"; readonly remoteDom: number }
@@ -19,7 +21,21 @@ export type Port =
 export class EventChannels {
   private readonly ports = new Map<number, Port>();
 
-  constructor(private readonly mem: GuestMemory, private readonly sharedInfo: number) {}
+  /** `saved`: the ports of a restored domain (a checked state). */
+  constructor(private readonly mem: GuestMemory, private readonly sharedInfo: number, saved: readonly SavedPort[] = []) {
+    for (const { port, ...p } of saved) this.ports.set(port, p);
+  }
+
+  /** The ports for a saved state; those whose other end is outside the domain come back unbound. */
+  saveState(): SavedPort[] {
+    return [...this.ports].map(([port, p]): SavedPort => {
+      switch (p.kind) {
+        case "interdomain": return { port, kind: "unbound", remoteDom: p.remoteDom };
+        case "backend": return { port, kind: "unbound", remoteDom: BACKEND_DOMID };
+        default: return { port, ...p };
+      }
+    });
+  }
 
   /** The lowest free port (port 0 is never used, as in Xen). */
   alloc(port: Port): number | undefined {

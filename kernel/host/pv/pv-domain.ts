@@ -8,6 +8,7 @@ import type { GrantingDomain } from "./grant-table.js";
 import type { PvLayout } from "./pv-layout.js";
 import type { XenstoreRing } from "./xenstore-ring.js";
 import { Balloon } from "./balloon.js";
+import type { PvState, XenstoreRelayState } from "../../public/machine-state.js";
 import {
   XENCONS_IN, XENCONS_IN_CONS, XENCONS_IN_PROD, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_CONS,
   XENCONS_OUT_PROD, XENCONS_OUT_SIZE,
@@ -27,17 +28,31 @@ export class PvDomain implements GrantingDomain {
   readonly balloon: Balloon;
   /** Relays the xenstore ring to the store; none on a host without one (e.g. `domus run`). */
   storeRing: XenstoreRing | undefined;
+  /** A restored domain's relay state, for the relay made for it (xenstore-ring.ts) to go on from. */
+  readonly restoredStoreRelay: XenstoreRelayState | undefined;
 
+  /** `saved`: a restored domain's (checked) state; its balloon's holes are the machine's to make. */
   constructor(
     readonly domid: number,
     readonly mem: GuestMemory,
     readonly layout: PvLayout,
     private readonly hooks: PvHooks,
+    saved?: PvState,
   ) {
-    this.evtchn = new EventChannels(mem, layout.sharedInfo);
+    this.evtchn = new EventChannels(mem, layout.sharedInfo, saved?.ports);
     this.balloon = new Balloon(mem, layout.guestPages, layout.bootPages);
-    this.consolePort = this.evtchn.alloc({ kind: "host", service: "console" }) ?? 0;
-    this.storePort = this.evtchn.alloc({ kind: "host", service: "store" }) ?? 0;
+    this.restoredStoreRelay = saved?.xenstore;
+    const hostPort = (service: "console" | "store"): number =>
+      saved?.ports.find((p) => p.kind === "host" && p.service === service)?.port
+        ?? this.evtchn.alloc({ kind: "host", service }) ?? 0;
+    this.consolePort = hostPort("console");
+    this.storePort = hostPort("store");
+  }
+
+  /** Event channels, balloon and xenstore relay, for a saved state. */
+  saveState(): PvState {
+    const xenstore = this.storeRing?.saveState();
+    return { ports: this.evtchn.saveState(), balloon: this.balloon.saveState(), ...(xenstore === undefined ? {} : { xenstore }) };
   }
 
   get grantTable(): readonly number[] {

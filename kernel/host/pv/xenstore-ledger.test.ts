@@ -5,6 +5,7 @@ import {
   XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT, XS_WRITE,
 } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
+import { pack, unpack } from "msgpackr";
 import { XenstoreLedger } from "./xenstore-ledger.js";
 
 const msg = (type: number, reqId: number, tx: number, ...args: string[]): Buffer =>
@@ -91,6 +92,30 @@ describe("the xenstore relay's ledger", () => {
     const ack = msg(XS_WRITE, 2, 0, "OK");
     expect(l.fromStore(ack).toGuest).toEqual([ack]);
     expect(l.outstanding).toBe(0);
+  });
+
+  it("saved and restored (a domain moved), goes on as after a store restart", () => {
+    const l = new XenstoreLedger(5);
+    l.request(msg(XS_WATCH, 1, 0, "data/poke", "poke"));
+    l.fromStore(msg(XS_WATCH, 1, 0, "OK"));
+    l.request(msg(XS_TRANSACTION_START, 2, 0, ""));
+    l.fromStore(msg(XS_TRANSACTION_START, 2, 0, "7"));
+    const write = msg(XS_WRITE, 3, 0, "data/hello", "world");
+    l.request(write);
+    const restored = new XenstoreLedger(5, unpack(pack(l.saveState())));
+    expect(restored.activeWatches()).toEqual(["/local/domain/5/data/poke\0poke"]);
+    expect(restored.outstanding).toBe(1);
+    const out = restored.connected();
+    expect(out.toStore.map((m) => [typeOf(m), args(m)])).toEqual([
+      [XS_WATCH, ["data/poke", "poke"]],
+      [XS_WRITE, ["data/hello", "world"]],
+    ]);
+    // The transaction stayed with the old store: what the guest sends in it gets EAGAIN.
+    const inTx = msg(XS_WRITE, 4, 7, "data/x", "y");
+    expect(restored.request(inTx).toStore).toEqual([]);
+    restored.fromStore(msg(XS_WATCH, 0, 0, "OK"));
+    const ack = msg(XS_WRITE, 3, 0, "OK");
+    expect(restored.fromStore(ack).toGuest.map((m) => [typeOf(m), reqIdOf(m)])).toEqual([[XS_WRITE, 3], [XS_ERROR, 4]]);
   });
 
   it("forgets a watch the guest removed, or one the new store refuses", () => {

@@ -25,6 +25,7 @@
 // Pure bookkeeping: no sockets, no guest memory, so it is tested on its own.
 
 import { encodeMessage } from "../../../services/store/wire.js";
+import type { XenstoreRelayState } from "../../public/machine-state.js";
 import {
   XS_ERROR, XS_HDR_REQ_ID, XS_HDR_TX_ID, XS_HDR_TYPE, XS_HEADER_SIZE, XS_RESET_WATCHES,
   XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT,
@@ -73,8 +74,29 @@ export class XenstoreLedger {
   /** Transactions a previous store took with it, until the guest ends them. */
   private readonly deadTx = new Set<number>();
 
-  /** `domid` resolves relative watch paths, as the store does, so UNWATCH finds its WATCH. */
-  constructor(private readonly domid: number) {}
+  /**
+   * `domid` resolves relative watch paths, as the store does, so UNWATCH finds its WATCH.
+   * `saved`: a restored domain's ledger. Its store connection is gone, as after a store restart:
+   * the next connection registers the watches again and sends the unanswered requests again,
+   * and the transactions it had are dead.
+   */
+  constructor(private readonly domid: number, saved?: Pick<XenstoreRelayState, "pending" | "watches" | "transactions">) {
+    if (saved === undefined) return;
+    this.pending = saved.pending.map((p): Pending => ({
+      msg: Buffer.from(p.msg), own: false, sent: p.sent, ...(p.reply === undefined ? {} : { reply: Buffer.from(p.reply) }),
+    }));
+    for (const w of saved.watches) this.watches.set(this.watchKey(Buffer.from(w)), Buffer.from(w));
+    for (const t of saved.transactions) this.deadTx.add(t);
+  }
+
+  /** What a saved state keeps: the guest's requests and watches, and its open transactions. */
+  saveState(): Pick<XenstoreRelayState, "pending" | "watches" | "transactions"> {
+    return {
+      pending: this.pending.filter((p) => !p.own).map((p) => ({ msg: p.msg, sent: p.sent, ...(p.reply === undefined ? {} : { reply: p.reply }) })),
+      watches: [...this.watches.values()],
+      transactions: [...this.liveTx, ...this.deadTx],
+    };
+  }
 
   /** A whole request from the guest: sent on, or answered at once if its transaction died. */
   request(msg: Buffer): LedgerOutput {
@@ -168,7 +190,7 @@ export class XenstoreLedger {
       if (p.own) {
         // The new store refused a watch the old one had (a quota lowered meanwhile): the guest
         // has lost it either way; stop registering it.
-        if (p.rewatch && isError(reply)) this.watches.delete(this.watchKey(p.msg));
+        if (p.rewatch && isError(reply)) this.watches.delete(this.watchKey(p.msg.subarray(XS_HEADER_SIZE)));
         continue;
       }
       if (p.sent) this.note(p.msg, reply);
@@ -182,10 +204,10 @@ export class XenstoreLedger {
     const ok = !isError(reply);
     switch (type(req)) {
       case XS_WATCH:
-        if (ok) this.watches.set(this.watchKey(req), req.subarray(XS_HEADER_SIZE));
+        if (ok) this.watches.set(this.watchKey(req.subarray(XS_HEADER_SIZE)), req.subarray(XS_HEADER_SIZE));
         break;
       case XS_UNWATCH:
-        if (ok) this.watches.delete(this.watchKey(req));
+        if (ok) this.watches.delete(this.watchKey(req.subarray(XS_HEADER_SIZE)));
         break;
       case XS_RESET_WATCHES:
         // The store drops the connection's watches and transactions.
@@ -208,8 +230,9 @@ export class XenstoreLedger {
     }
   }
 
-  private watchKey(req: Buffer): string {
-    const [path, token] = payloadStrings(req);
+  /** A WATCH or UNWATCH payload's watch: canonical path and token. */
+  private watchKey(payload: Buffer): string {
+    const [path, token] = payload.toString("utf8").split("\0");
     const abs = path.startsWith("/") || path.startsWith("@") ? path : `/local/domain/${this.domid}/${path}`;
     return `${abs}\0${token}`;
   }

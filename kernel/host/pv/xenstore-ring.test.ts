@@ -16,6 +16,8 @@ import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
 import { PvDomain } from "./pv-domain.js";
 import { pvLayout } from "./pv-layout.js";
 import { XenstoreRing } from "./xenstore-ring.js";
+import { pack, unpack } from "msgpackr";
+import type { PvState } from "../../public/machine-state.js";
 
 const RAM = 1024 * 1024;
 const UUID = "aa6969f3-8012-24f0-1e3a-35f150001950";
@@ -54,7 +56,7 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   }
 }
 
-let dir: string;
+let dirs: string[] = [];
 let stores: FakeStore[] = [];
 let rings: XenstoreRing[] = [];
 afterEach(async () => {
@@ -62,17 +64,21 @@ afterEach(async () => {
   for (const s of stores) await s.close();
   rings = [];
   stores = [];
-  rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
 });
 
-function setup() {
-  dir = mkdtempSync(join(tmpdir(), "domus-xsr-"));
+/** A domain with its relay; `from`: a saved domain's memory and PV state, as a restore brings them. */
+function setup(from?: { readonly linear: Uint8Array; readonly pv: PvState }) {
+  const dir = mkdtempSync(join(tmpdir(), "domus-xsr-"));
+  dirs.push(dir);
   const path = join(dir, "domains.sock");
-  const linear = new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
+  const linear = from?.linear.slice() ?? new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
-  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {} });
+  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {} }, from?.pv);
   const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024 }, path, () => {});
+  dom.storeRing = ring; // as the hypervisor keeps it
   rings.push(ring);
   const page = mem.dataView(layout.xenstore, 4096);
   const sh = mem.dataView(layout.sharedInfo, 4096);
@@ -93,7 +99,7 @@ function setup() {
   };
   const storePending = (): boolean => (sh.getBigUint64(SH_EVTCHN_PENDING, true) & (1n << BigInt(dom.storePort))) !== 0n;
   const clearPending = (): void => sh.setBigUint64(SH_EVTCHN_PENDING, 0n, true);
-  return { path, dom, ring, page, produce, consume, storePending, clearPending };
+  return { path, linear, dom, ring, page, produce, consume, storePending, clearPending };
 }
 
 const read = (path: string, reqId: number): Buffer => encodeMessage(XS_READ, reqId, 0, joinStrings([path]));
@@ -189,6 +195,42 @@ describe("the xenstore ring relay", () => {
     let got = Buffer.alloc(0);
     await until("the replies", () => (got = Buffer.concat([got, t.consume()])).length >= event.length + writeOk.length);
     expect(got).toEqual(Buffer.concat([event, writeOk]));
+  });
+
+  it("saved with the domain, goes on in a restored one: connects at once, watches and unanswered requests go again", async () => {
+    const t = setup();
+    const store = await FakeStore.listen(t.path);
+    stores.push(store);
+    const afterHello = (s: FakeStore): Buffer => s.received.subarray(s.received.indexOf(0x0a) + 1);
+    const watch = encodeMessage(XS_WATCH, 1, 0, joinStrings(["data/poke", "poke"]));
+    t.produce(watch);
+    t.ring.notify();
+    await until("the watch", () => afterHello(store).equals(watch));
+    store.socket!.write(encodeMessage(XS_WATCH, 1, 0, joinStrings(["OK"])));
+    await until("the watch's reply", () => t.page.getUint32(XS_RING_RSP_PROD, true) !== 0);
+    t.consume();
+    const write = encodeMessage(XS_WRITE, 2, 0, joinStrings(["data/hello", "world"]));
+    const half = read("data/half", 3);
+    t.produce(Buffer.concat([write, half.subarray(0, 7)]));
+    t.ring.notify();
+    await until("the write", () => afterHello(store).equals(Buffer.concat([watch, write])));
+    const saved: PvState = unpack(pack(t.dom.saveState()));
+    t.ring.close();
+
+    // Elsewhere: the same memory and PV state, a store that never heard of the domain.
+    const r = setup({ linear: t.linear, pv: saved });
+    const there = await FakeStore.listen(r.path);
+    stores.push(there);
+    const again = encodeMessage(XS_WATCH, 0, 0, joinStrings(["data/poke", "poke"]));
+    await until("the watch and the write, unprompted", () => there.received.includes(0x0a) && afterHello(there).equals(Buffer.concat([again, write])));
+    r.produce(half.subarray(7));
+    r.ring.notify();
+    await until("the rest of the half request", () => afterHello(there).equals(Buffer.concat([again, write, half])));
+    const writeOk = encodeMessage(XS_WRITE, 2, 0, joinStrings(["OK"]));
+    there.socket!.write(Buffer.concat([encodeMessage(XS_WATCH, 0, 0, joinStrings(["OK"])), writeOk]));
+    let got = Buffer.alloc(0);
+    await until("the write's reply", () => (got = Buffer.concat([got, r.consume()])).length >= writeOk.length);
+    expect(got).toEqual(writeOk);
   });
 
   it("offers ring reconnection: a RECONNECT empties the ring and forgets the guest's requests and watches", async () => {

@@ -26,6 +26,7 @@ import {
 import { XENSTORE_PAYLOAD_MAX, XS_HDR_LEN, XS_HEADER_SIZE } from "../../public/xs-wire.js";
 import type { PvDomain } from "./pv-domain.js";
 import { XenstoreLedger, type LedgerOutput } from "./xenstore-ledger.js";
+import type { XenstoreRelayState } from "../../public/machine-state.js";
 
 /** Replies held for a guest that does not take them before the relay stops reading the store. */
 const HOLD_MAX = 64 * 1024;
@@ -53,6 +54,8 @@ export interface DomainIdentity {
 export class XenstoreRing {
   private socket: Socket | undefined;
   private connected = false;
+  /** The guest has notified its store port: the store knows the domain. */
+  private introduced = false;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   /** Request bytes taken from the ring, not yet a whole message. */
@@ -70,10 +73,27 @@ export class XenstoreRing {
     private readonly socketPath: string,
     private readonly log: (msg: string) => void,
   ) {
-    this.ledger = new XenstoreLedger(dom.domid);
+    // A restored domain's relay goes on as after a store restart (the ledger replays what is owed).
+    const saved = dom.restoredStoreRelay;
+    this.ledger = new XenstoreLedger(dom.domid, saved);
     // Advertised before the guest runs, as xenstored does when it introduces a domain.
     const ring = this.ring();
     ring.setUint32(XS_RING_SERVER_FEATURES, ring.getUint32(XS_RING_SERVER_FEATURES, true) | XENSTORE_SERVER_FEATURE_RECONNECTION, true);
+    if (saved === undefined) return;
+    this.partialRequest = Buffer.from(saved.partialRequest);
+    this.replies = Buffer.from(saved.replies);
+    // The guest may wait for a reply without notifying again.
+    if (saved.introduced) this.connect();
+  }
+
+  /** For a saved state; the store connection itself does not travel. */
+  saveState(): XenstoreRelayState {
+    return {
+      introduced: this.introduced,
+      partialRequest: Uint8Array.from(this.partialRequest),
+      replies: Uint8Array.from(this.replies),
+      ...this.ledger.saveState(),
+    };
   }
 
   /** The guest notified its store port: take its requests, and deliver replies it made room for. */
@@ -102,6 +122,7 @@ export class XenstoreRing {
 
   private connect(): void {
     if (this.socket !== undefined || this.retry !== undefined || this.closed) return;
+    this.introduced = true;
     const socket = connect(this.socketPath);
     this.socket = socket;
     socket.on("connect", () => {
