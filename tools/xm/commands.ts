@@ -89,11 +89,12 @@ async function waitFor(ctx: XmContext, domain: string, reboot: boolean, oldId: n
   }
 }
 
-async function consoleOf(ctx: XmContext, domain: string): Promise<number> {
+/** `attached`: what to do once the console shows the domain's output (create -c: let it run). */
+async function consoleOf(ctx: XmContext, domain: string, attached?: () => Promise<void>): Promise<number> {
   const [d] = await (await ctx.xend()).list([domain]);
   if (d.domid === null) throw new XmError(`Domain '${d.name}' is not running; start it with \`xm start ${d.name}\``);
   if (d.domid === 0) throw new XmError("Domain-0 is the host; its console is this terminal");
-  return attachConsole(ctx.home, d.domid, d.name, { input: ctx.stdin, output: ctx.stdout });
+  return attachConsole(ctx.home, d.domid, d.name, { input: ctx.stdin, output: ctx.stdout }, attached);
 }
 
 const DOM = "<Domain>";
@@ -106,10 +107,17 @@ export const COMMANDS: readonly XmCommand[] = [
     async run(ctx, a) {
       const file = a.operands[0];
       const sxp = startupFileAsSxp(file);
-      const d = await (await ctx.xend()).create(sxp, file, a.options.has("paused"));
+      const paused = a.options.has("paused");
+      const withConsole = a.options.has("console");
+      const xend = await ctx.xend();
+      // With -c the domain starts paused and runs once the console is attached, so the console
+      // shows it from its first line even if it is gone a moment later.
+      const d = await xend.create(sxp, file, paused || withConsole);
       if (ctx.json) printJson(ctx, d);
       else ctx.out(`Started domain ${d.name} (id=${d.domid ?? "?"})\n`);
-      return a.options.has("console") ? consoleOf(ctx, d.name) : 0;
+      if (!withConsole) return 0;
+      const run = paused ? undefined : () => xend.simple({ op: "domain.unpause", domain: String(d.domid) });
+      return consoleOf(ctx, d.name, run);
     },
   },
   {

@@ -12,8 +12,11 @@ export interface ConsoleStreams {
   readonly output: NodeJS.WriteStream;
 }
 
-/** Attach to domain `domid`'s console until Ctrl-] or the domain goes away; returns the exit code. */
-export async function attachConsole(home: string, domid: number, name: string, io: ConsoleStreams): Promise<number> {
+/**
+ * Attach to domain `domid`'s console until Ctrl-] or the domain goes away; returns the exit code.
+ * `attached` runs once the console is following the domain.
+ */
+export async function attachConsole(home: string, domid: number, name: string, io: ConsoleStreams, attached?: () => Promise<void>): Promise<number> {
   const kernel = await KernelClient.connect(home);
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => { finish = resolve; });
@@ -30,6 +33,12 @@ export async function attachConsole(home: string, domid: number, name: string, i
   await kernel.subscribe(["console", "domain"], [domid]);
   // Events that arrive before the history are part of it; consoleAttach shows each byte once.
   await kernel.consoleAttach(domid, (data) => io.output.write(data));
+  try {
+    await attached?.();
+  } catch (e) {
+    kernel.close();
+    throw e;
+  }
 
   const tty = io.input.isTTY === true;
   if (tty) io.input.setRawMode(true);
