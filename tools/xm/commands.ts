@@ -3,7 +3,7 @@
 // JSON instead of the table.
 
 import { readFileSync } from "node:fs";
-import type { XendRequest } from "../../kernel/public/xend-protocol.js";
+import type { XendDomain, XendRequest } from "../../kernel/public/xend-protocol.js";
 import { parseDomainConfig } from "../config/domain-config.js";
 import { formatDomainSxp } from "../config/domain-sxp.js";
 import { attachConsole } from "./console.js";
@@ -89,6 +89,20 @@ async function waitFor(ctx: XmContext, domain: string, reboot: boolean, oldId: n
   }
 }
 
+/**
+ * create and start, with -p and -c: with -c the domain is built paused and runs once the console
+ * follows it, so the console shows it from its first line even if it is gone a moment later.
+ */
+async function startWithConsole(ctx: XmContext, a: ParsedArgs, start: (xend: XendClient, paused: boolean) => Promise<XendDomain>): Promise<number> {
+  const paused = a.options.has("paused");
+  const withConsole = a.options.has("console");
+  const xend = await ctx.xend();
+  const d = await start(xend, paused || withConsole);
+  if (ctx.json) printJson(ctx, d);
+  if (!withConsole) return 0;
+  return consoleOf(ctx, d.name, paused ? undefined : () => xend.simple({ op: "domain.unpause", domain: String(d.domid) }));
+}
+
 /** `attached`: what to do once the console shows the domain's output (create -c: let it run). */
 async function consoleOf(ctx: XmContext, domain: string, attached?: () => Promise<void>): Promise<number> {
   const [d] = await (await ctx.xend()).list([domain]);
@@ -107,17 +121,11 @@ export const COMMANDS: readonly XmCommand[] = [
     async run(ctx, a) {
       const file = a.operands[0];
       const sxp = startupFileAsSxp(file);
-      const paused = a.options.has("paused");
-      const withConsole = a.options.has("console");
-      const xend = await ctx.xend();
-      // With -c the domain starts paused and runs once the console is attached, so the console
-      // shows it from its first line even if it is gone a moment later.
-      const d = await xend.create(sxp, file, paused || withConsole);
-      if (ctx.json) printJson(ctx, d);
-      else ctx.out(`Started domain ${d.name} (id=${d.domid ?? "?"})\n`);
-      if (!withConsole) return 0;
-      const run = paused ? undefined : () => xend.simple({ op: "domain.unpause", domain: String(d.domid) });
-      return consoleOf(ctx, d.name, run);
+      return startWithConsole(ctx, a, async (xend, paused) => {
+        const d = await xend.create(sxp, file, paused);
+        if (!ctx.json) ctx.out(`Started domain ${d.name} (id=${d.domid ?? "?"})\n`);
+        return d;
+      });
     },
   },
   {
@@ -140,11 +148,7 @@ export const COMMANDS: readonly XmCommand[] = [
     name: "start", usage: `start ${DOM} [-p] [-c]`, summary: "Start a Xend managed domain.",
     options: [{ name: "paused", short: "p", long: "paused" }, { name: "console", short: "c", long: "console_autoconnect" }],
     operands: [1, 1],
-    async run(ctx, a) {
-      const d = await (await ctx.xend()).start(a.operands[0], a.options.has("paused"));
-      if (ctx.json) printJson(ctx, d);
-      return a.options.has("console") ? consoleOf(ctx, d.name) : 0;
-    },
+    run: (ctx, a) => startWithConsole(ctx, a, (xend, paused) => xend.start(a.operands[0], paused)),
   },
   {
     name: "list", usage: "list [options] [Domain, ...]", summary: "List information about all/some domains (-l: as SXP).",
