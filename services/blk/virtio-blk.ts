@@ -56,7 +56,8 @@ export class VirtioBlk implements VirtioBackend {
     const h = new DataView(req.readable.buffer, req.readable.byteOffset, HEADER_BYTES);
     const type = h.getUint32(0, true);
     const offset = Number(h.getBigUint64(8, true)) * SECTOR_BYTES;
-    const out = new Uint8Array(req.writableBytes);
+    // A read's answer is not cleared first: the read fills it, or it is cleared below.
+    const out = type === T_IN ? Buffer.allocUnsafe(req.writableBytes) : new Uint8Array(req.writableBytes);
     const statusAt = out.length - 1;
     let written = 1;
     let status = S_OK;
@@ -82,6 +83,7 @@ export class VirtioBlk implements VirtioBackend {
       this.log(`${this.image.path}: ${(e as Error).message}`);
       status = S_IOERR;
     }
+    if (type === T_IN && status !== S_OK) out.fill(0, 0, statusAt);
     out[statusAt] = status;
     return { written, data: out };
   }

@@ -19,18 +19,20 @@ export interface DeviceAttach {
   readonly configPages?: readonly VirtioConfigPage[];
 }
 
+/** A count or index as the protocol sends them: a non-negative safe integer. */
+const isCount = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+// Checked field by field, without building anything: one of these arrives for every request.
 function virtioRequest(m: Record<string, unknown>): VirtioRequestFrame | undefined {
-  const { tag, domid, devid, queue, writable, raw } = m;
-  const ints = [tag, domid, devid, queue, writable];
-  if (m.event !== "virtio.request" || !(raw instanceof Uint8Array)) return undefined;
-  if (ints.some((v) => typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)) return undefined;
+  if (m.event !== "virtio.request" || !(m.raw instanceof Uint8Array)) return undefined;
+  if (!isCount(m.tag) || !isCount(m.domid) || !isCount(m.devid) || !isCount(m.queue) || !isCount(m.writable)) return undefined;
   return m as unknown as VirtioRequestFrame;
 }
 
 function ringRequests(m: Record<string, unknown>): RingRequestsFrame | undefined {
-  const { domid, devid, ring, positions, raw } = m;
-  if (m.event !== "ring.requests" || !(raw instanceof Uint8Array) || !Array.isArray(positions)) return undefined;
-  if ([domid, devid, ring, ...positions].some((v) => typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)) return undefined;
+  const { positions } = m;
+  if (m.event !== "ring.requests" || !(m.raw instanceof Uint8Array) || !Array.isArray(positions)) return undefined;
+  if (!isCount(m.domid) || !isCount(m.devid) || !isCount(m.ring) || !positions.every(isCount)) return undefined;
   return m as unknown as RingRequestsFrame;
 }
 
@@ -51,7 +53,7 @@ export class KernelPort {
 
   static async connect(home: string, instance: string, log: (msg: string) => void): Promise<KernelPort> {
     const conn = await FrameConnection.connect(join(home, KERNEL_SOCKET), {
-      what: "the Domus kernel", remedy: "start the host with `domus up`",
+      what: "the Domus kernel", remedy: "start the host with `domus up`", bulk: true,
     });
     const port = new KernelPort(conn, instance);
     // Handlers first: events may arrive in the same read as the reply to hello.
@@ -131,10 +133,7 @@ export class KernelPort {
 
   /** Answer ring requests: `data` goes into the granted pages `copies` name, then the responses. */
   ringRespond(domid: number, devid: number, ring: number, positions: readonly number[], copies: readonly GrantSegmentSpec[], data: Uint8Array, responses: Uint8Array): void {
-    const raw = new Uint8Array(data.length + responses.length);
-    raw.set(data);
-    raw.set(responses, data.length);
-    this.conn.post({ op: "ring.respond", domid, devid, ring, positions, copies }, raw);
+    this.conn.post({ op: "ring.respond", domid, devid, ring, positions, copies }, data, responses);
   }
 
   onClose(handler: (why: Error) => void): void {

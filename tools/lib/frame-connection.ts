@@ -4,7 +4,7 @@
 // knows ids, ok/error and timeouts.
 
 import { connect, type Socket } from "node:net";
-import { encodeFrame, encodeRawFrame, FrameReader, FrameError } from "../../kernel/public/frames.js";
+import { encodeFrame, encodeRawFrame, FrameReader, FrameError, ReadBuffers } from "../../kernel/public/frames.js";
 import { writeBatched } from "../../kernel/host/socket-batch.js";
 
 /** The server could not be reached: it is not running, or the socket is stale. */
@@ -36,6 +36,11 @@ export interface ConnectOptions {
   /** Said after "is not running": how the user starts it. */
   readonly remedy: string;
   readonly timeoutMs?: number;
+  /**
+   * The connection carries bulk frames (a backend's kernel connection): the socket reads into
+   * ReadBuffers, so that a frame cut between two reads reaches the receiver without a copy.
+   */
+  readonly bulk?: boolean;
 }
 
 interface Pending {
@@ -67,7 +72,19 @@ export class FrameConnection {
   static connect(path: string, opts: ConnectOptions): Promise<FrameConnection> {
     const timeoutMs = opts.timeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const socket = connect(path);
+      const buffers = opts.bulk === true ? new ReadBuffers() : undefined;
+      // Made on "connect", before which nothing is read.
+      let conn: FrameConnection | undefined;
+      const socket = buffers === undefined ? connect(path) : connect({
+        path,
+        onread: {
+          buffer: () => buffers.next(),
+          callback: (n, buf) => {
+            conn?.onData(buffers.took(buf, n));
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new NotRunningError(`${opts.what} did not answer on ${path} within ${timeoutMs} ms; ${opts.remedy}`));
@@ -75,7 +92,8 @@ export class FrameConnection {
       socket.once("connect", () => {
         clearTimeout(timer);
         socket.removeAllListeners("error");
-        resolve(new FrameConnection(socket, path, opts.what));
+        conn = new FrameConnection(socket, path, opts.what);
+        resolve(conn);
       });
       socket.once("error", (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
@@ -106,12 +124,13 @@ export class FrameConnection {
   }
 
   /**
-   * Send a message that gets no reply, with bulk bytes after it when given (frames.ts). Posts
-   * made in one turn of the event loop leave in one write: the socket stays corked until then.
+   * Send a message that gets no reply, with bulk bytes after it when given (frames.ts: the pieces
+   * arrive as one `raw`, and are not copied together here). Posts made in one turn of the event
+   * loop leave in one write: the socket stays corked until then.
    */
-  post(message: Record<string, unknown> & { op: string }, raw?: Uint8Array): void {
+  post(message: Record<string, unknown> & { op: string }, ...raw: Uint8Array[]): void {
     if (this.closedError !== undefined) return;
-    writeBatched(this.socket, ...(raw === undefined ? [encodeFrame(message)] : encodeRawFrame(message, raw)));
+    writeBatched(this.socket, ...(raw.length === 0 ? [encodeFrame(message)] : encodeRawFrame(message, ...raw)));
   }
 
   /** Messages without an id (pushed events). Replaces any earlier handler. */

@@ -3,7 +3,8 @@
 
 import { open, readFile, type FileHandle } from "node:fs/promises";
 import { ImageError, type BlockImage } from "../image.js";
-import { createImageFile, readFully, writeFully } from "./file-io.js";
+import { createImageFile } from "./file-io.js";
+import { MergedFileIo } from "./merged-io.js";
 
 export async function openRawImage(path: string, readOnly: boolean): Promise<BlockImage> {
   let fh: FileHandle;
@@ -16,15 +17,15 @@ export async function openRawImage(path: string, readOnly: boolean): Promise<Blo
   } catch (e) {
     throw new ImageError(`cannot open disk image ${path}: ${(e as Error).message}`);
   }
+  // Requests that continue each other become one preadv / pwritev (merged-io.ts).
+  const io = new MergedFileIo(fh);
   return {
     path,
     format: "raw",
     sizeBytes,
     readOnly,
-    async read(buf, offset) {
-      await readFully(fh, buf, offset);
-    },
-    write: (buf, offset) => writeFully(fh, buf, offset),
+    read: (buf, offset) => io.read(buf, offset),
+    write: (buf, offset) => io.write(buf, offset),
     async flush() {
       await fh.datasync();
     },
