@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -371,7 +371,6 @@ describe("compared with QEMU's virt machine", () => {
   });
 
   const uboot = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
-  const opensbi = "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin";
   it(
     "boots OpenSBI and U-Boot on QEMU with our tree, and powers off through it",
     async () => {

@@ -11,7 +11,7 @@
 // the kernel process ends the connection the domain is gone: RELEASE and @releaseDomain follow.
 // A connection the store drops itself (a guest breaking the protocol) releases nothing.
 
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { SocketTransport, listenUnix } from "./socket.js";
 import type { DomainHome, Store } from "./core.js";
 import { DOMID_FIRST_RESERVED } from "./domain.js";

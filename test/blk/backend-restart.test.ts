@@ -2,30 +2,20 @@
 // had not answered and sends it again to the restarted service, so the guest never sees an error
 // and every write it was told is done is in the image.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
 import { readFile, truncate } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
-import { TestHost, XM, eventually } from "../toolstack/host.js";
+import { hostForTests, XM, eventually } from "../toolstack/host.js";
 
 const KILLS = 20;
 const BLOCKS_PER_WRITE = 64; // 32 KiB per request
 const LOAD_ADDR = 0x84000000;
 
-let host: TestHost;
-let dir: string;
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-blk-kill-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-});
+const host = hostForTests();
+const dir = host.dir;
 
 /** The word written at every 4-byte position of write number `i`. */
 const patternOf = (i: number): number => (0x5a000000 + i * 0x10101) >>> 0;

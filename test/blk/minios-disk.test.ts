@@ -3,14 +3,13 @@
 // the blkif ring, flushes and verifies them, and finds them again after a reboot. The host then
 // reads the image: the header minios wrote and, after a clean power-off, every data byte.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
+import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const SECTOR = 512;
@@ -18,8 +17,8 @@ const IMAGE_BYTES = 8 * 1024 * 1024;
 /** min(2048, sectors - 1): the data area minios uses on an 8 MiB disk. */
 const DATA_SECTORS = 2048;
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 
 /** A sparse raw image of `bytes` zeros. */
 function sparseImage(name: string, bytes = IMAGE_BYTES): string {
@@ -81,16 +80,6 @@ function header(image: Buffer): Header {
     headerCrcOk: (crc32(image.subarray(0, 20)) >>> 0) === image.readUInt32LE(20),
   };
 }
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-pvdisk-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("minios's blkfront on a disk served by the block service", () => {
   it("a fresh disk: written, flushed and verified in rounds; after a reboot the last generation is verified", async () => {

@@ -124,7 +124,7 @@ describe("several domains at once", () => {
     await client.subscribe(["console", "domain"]);
     const text = consoles();
     const uboot = await client.createDomain({ ...spec("uboot", ""), kernel: undefined, bios: UBOOT_MMODE, memoryMiB: 64, maxmemMiB: 64 });
-    const minis = [];
+    const minis: number[] = [];
     for (const n of [1, 2, 3]) minis.push(await client.createDomain(pv(`mini${n}`, `mode=idle tick=100 name=mini${n}`)));
     await until("U-Boot's autoboot", () => (text.get(uboot) ?? "").includes("autoboot"));
     await client.consoleWrite(uboot, new TextEncoder().encode("\r"));

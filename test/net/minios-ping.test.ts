@@ -3,18 +3,17 @@
 // the netif tx and rx rings. B resolves A's address with ARP and pings it; A answers the ARP
 // request and every ICMP echo request.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
+import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 
 function config(name: string, extra: string): string {
   const file = join(dir, `${name}.cfg`);
@@ -35,16 +34,6 @@ async function create(name: string, extra: string): Promise<GuestConsole> {
   await c.waitFor(new RegExp(`Started domain ${name} \\(id=\\d+\\)`));
   return c;
 }
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-pvnet-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("minios's netfront on the network service's bridge", () => {
   it("B resolves A with ARP and pings it: 5 echo requests, 5 replies", async () => {

@@ -2,16 +2,15 @@
 // files, their consoles, pause/unpause, credit-scheduler settings, the lifecycle actions of
 // on_reboot / on_poweroff, and guests that survive a restart of xend.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GuestConsole } from "../support/guest-console.js";
 import { reachUbootPrompt, UBOOT_MMODE, UBOOT_PROMPT } from "../support/firmware.js";
-import { TestHost, XM, eventually, listRows } from "./host.js";
+import { hostForTests, XM, eventually, listRows } from "./host.js";
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 
 function config(name: string, extra = ""): string {
   const file = join(dir, `${name}.cfg`);
@@ -26,15 +25,6 @@ function console(...args: string[]): GuestConsole {
 async function row(name: string): Promise<string[] | undefined> {
   return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-guests-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-});
 
 describe("HVM U-Boot domains under xm", () => {
   it("xm create -c boots to the U-Boot prompt; Ctrl-] detaches and the guest runs on", async () => {

@@ -2,7 +2,8 @@
 // `xm …` and `domus …` as separate processes, `domus down` at the end.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,11 +43,15 @@ export function run(file: string, args: readonly string[], env: NodeJS.ProcessEn
 
 export class TestHost {
   readonly home: string;
+  /** A folder for the test's configs and images, removed with the home. */
+  readonly dir: string;
 
   /** `extra`: more environment for every process of the host (e.g. DOMUS_VNC_BASE_PORT). */
   constructor(private readonly extra: NodeJS.ProcessEnv = {}) {
     // Short path: Unix socket paths are limited to 107 bytes.
     this.home = mkdtempSync(join(tmpdir(), "domus-"));
+    this.dir = join(this.home, "test");
+    mkdirSync(this.dir);
   }
 
   get env(): NodeJS.ProcessEnv {
@@ -99,6 +104,14 @@ export class TestHost {
     await this.domus("down");
     rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/** The host of one test file: `domus up` before its tests, down (and its folders removed) after them. */
+export function hostForTests(start: (host: TestHost) => Promise<unknown> = (host) => host.up()): TestHost {
+  const host = new TestHost();
+  beforeAll(() => start(host));
+  afterAll(() => host.down());
+  return host;
 }
 
 /** Poll until `check` holds (or throw after timeoutMs). */

@@ -3,9 +3,8 @@
 // applies on_poweroff / on_reboot. HVM domains, which have no shutdown channel, are stopped by
 // the kernel; without the store, xend says so and falls back to the kernel.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XsClient } from "../../services/store/client.js";
@@ -13,12 +12,12 @@ import { requestGuestShutdown } from "../../tools/xend/shutdown-request.js";
 import { storeSocketOf, StoreUnavailable } from "../../tools/xend/store-session.js";
 import { GuestConsole } from "../support/guest-console.js";
 import { UBOOT_MMODE } from "../support/firmware.js";
-import { TestHost, XM, eventually, listRows } from "./host.js";
+import { hostForTests, XM, eventually, listRows } from "./host.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 
 function config(name: string, extra: string, more = ""): string {
   const file = join(dir, `${name}.cfg`);
@@ -58,16 +57,6 @@ async function createPv(name: string, extra: string, more = ""): Promise<{ id: s
 }
 
 const xendLog = (): string => readFileSync(join(host.home, "log/xend.log"), "utf8");
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-pvshut-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("xm shutdown / reboot of a PV guest", () => {
   it("xm shutdown: the guest acknowledges control/shutdown and powers off; on_poweroff destroys it", async () => {

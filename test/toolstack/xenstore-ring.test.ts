@@ -2,19 +2,18 @@
 // and watches its own keys through the kernel's relay and the store; Debian's xenstore tools,
 // on the store's socket, see its keys and poke the one it watches.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually } from "./host.js";
+import { hostForTests, XM, eventually } from "./host.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 let xs1Domid = "";
 
 /** A Xen xenstore tool on the host's store socket. */
@@ -23,16 +22,6 @@ function xs(cmd: string, ...args: string[]): { out: string; err: string; status:
   const r = spawnSync(cmd, args, { env, encoding: "utf8", timeout: 30_000 });
   return { out: r.stdout, err: r.stderr, status: r.status };
 }
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-xsring-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("a PV guest's xenstore ring", () => {
   it("minios writes, reads and watches its own keys; xenstore-read/-write see and poke them", async () => {

@@ -7,18 +7,17 @@
 // before the domain runs, so this test fails (`xm create`: "the vfb backend did not set up the
 // screen (vfb 0) within 15 s") until the framebuffer service exists and serves them.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually, listRows } from "../toolstack/host.js";
+import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
 
 const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
+const dir = host.dir;
 
 function config(name: string, extra: string): string {
   const file = join(dir, `${name}.cfg`);
@@ -32,16 +31,6 @@ function config(name: string, extra: string): string {
 async function row(name: string): Promise<string[] | undefined> {
   return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
-
-beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-pvfb-"));
-  await host.up();
-});
-afterAll(async () => {
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe("minios's fbfront and kbdfront on a screen served by the framebuffer service", () => {
   it("mode=screen connects the framebuffer and the keyboard, draws the pattern and says `screen up`; xm shutdown ends it", async () => {

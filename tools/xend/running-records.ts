@@ -34,7 +34,7 @@ export class RunningRecords {
   private readonly records = new Map<number, RunningRecord>();
   private readonly path: string;
 
-  constructor(dir: string, private readonly log: (msg: string) => void) {
+  constructor(dir: string, log: (msg: string) => void) {
     this.path = join(dir, "running.json");
     let raw: unknown;
     try {
