@@ -2,6 +2,7 @@
 // scheduling parameters and accounting, and the recent console output.
 
 import { Machine } from "./machine.js";
+import { ConsoleLog } from "./console-log.js";
 import type { BackendPeer, RemoteDevice } from "./backend-link.js";
 import type { BackendRing } from "./pv/backend-ring.js";
 import { PAGE, PV_SPECIAL_PAGES } from "./pv/pv-layout.js";
@@ -36,8 +37,8 @@ export class Domain {
   readonly channels = new Map<string, { readonly port: number; peer: BackendPeer | undefined }>();
   /** PV shared rings served by backend processes, by BackendLinks.keyOf. */
   readonly rings = new Map<string, BackendRing>();
-  private consoleTail = Buffer.alloc(0);
-  /** How many bytes at the end of consoleTail no attached console has shown yet. */
+  private readonly consoleLog = new ConsoleLog(CONSOLE_KEEP_BYTES);
+  /** How many bytes at the end of the console log no attached console has shown yet. */
   private consoleUnseen = 0;
   private pendingInput: Uint8Array[] = [];
 
@@ -61,9 +62,8 @@ export class Domain {
   }
 
   recordConsole(bytes: Uint8Array): void {
-    const all = Buffer.concat([this.consoleTail, bytes]);
-    this.consoleTail = all.length > CONSOLE_KEEP_BYTES ? all.subarray(all.length - CONSOLE_KEEP_BYTES) : all;
-    this.consoleUnseen = Math.min(this.consoleTail.length, this.consoleUnseen + bytes.length);
+    this.consoleLog.append(bytes);
+    this.consoleUnseen = Math.min(this.consoleLog.length, this.consoleUnseen + bytes.length);
   }
 
   /**
@@ -72,14 +72,14 @@ export class Domain {
    * to every new console, its old prompts read as the answer to what is typed next.
    */
   takeUnseenConsole(): Uint8Array {
-    const unseen = this.consoleTail.subarray(this.consoleTail.length - this.consoleUnseen);
+    const unseen = this.consoleLog.last(this.consoleUnseen);
     this.consoleUnseen = 0;
     return unseen;
   }
 
   /** What the console showed last (up to 64 KiB), leaving what counts as shown alone. */
   consoleTailBytes(): Uint8Array {
-    return this.consoleTail;
+    return this.consoleLog.last();
   }
 
   /** An attached console has shown everything recorded so far. */

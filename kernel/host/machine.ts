@@ -209,7 +209,9 @@ export class Machine {
         const pa = Number(seg.paddr);
         this.copyIn(pa, seg.data, path);
         const memsz = Number(seg.memsz);
-        if (memsz > seg.data.length) this.mem.view(pa + seg.data.length, memsz - seg.data.length).fill(0);
+        // RAM is all zeros here (fresh, or cleared by reset), so the zero-filled part is not
+        // written, which would commit every page of it (4 MiB of minios's); the view checks it fits.
+        if (memsz > seg.data.length) this.mem.view(pa + seg.data.length, memsz - seg.data.length);
         end = Math.max(end, pa + memsz);
       }
       const tohost = elf.symbol("tohost");
