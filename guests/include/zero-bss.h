@@ -1,4 +1,4 @@
-/* For the guests' start.S (guests/baremetal, guests/minios): ZERO_BSS clears
+/* For the bare-metal guests' start.S (guests/baremetal): ZERO_BSS clears
  * [__bss_start, __bss_end) a doubleword at a time with t0 and t1 (the linker scripts align
  * both ends to 16). A flat image does not carry .bss, and a loader need not have zeroed it. */
 #ifndef GUESTS_ZERO_BSS_H
