@@ -94,6 +94,16 @@ async function open(port: number, readOnly = false, options?: Parameters<typeof 
   return image;
 }
 
+/** Waits until process `pid` is in the stopped state (T in /proc/PID/stat). */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
+
 async function expectImageError(p: Promise<unknown>, pattern: RegExp): Promise<ImageError> {
   const e = await p.then(() => undefined, (e: unknown) => e);
   expect(e).toBeInstanceOf(ImageError);
@@ -471,6 +481,8 @@ describe("NBD image against nbdkit", () => {
     const image = await open(server.port, false, { timeoutMs: 300 });
     process.kill(-server.child.pid!, "SIGSTOP");
     cleanups.push(() => void process.kill(-server.child.pid!, "SIGCONT"));
+    // A stop takes effect when the signal is delivered: until then nbdkit could still answer.
+    await stopped(server.child.pid!);
     await expectImageError(image.read(new Uint8Array(512), 0), /no reply for 300 ms; the server seems hung\) and reconnecting failed, .*: no NBD handshake within 300 ms/);
   });
 });
