@@ -43,6 +43,16 @@ void printk(const char *fmt, ...) {
     console_write(buf, n);
 }
 
+int fail_report(const char *what, const char *fmt, ...) {
+    char why[224];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(why, sizeof why, fmt, ap);
+    va_end(ap);
+    printk("minios: %s FAILED: %s\n", what, why);
+    return -1;
+}
+
 void console_use_ring(volatile uint8_t *r, uint32_t port) {
     ring_port = port;
     mb();

@@ -7,6 +7,8 @@
 
 void console_write(const char *s, size_t n);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "minios: <what> FAILED: <the formatted reason>" and returns -1, for a mode's checks. */
+int fail_report(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* From now on write to (and read from) the xencons_interface page, notifying `port`. */
 void console_use_ring(volatile uint8_t *ring, uint32_t port);

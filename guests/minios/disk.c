@@ -13,13 +13,11 @@
  * page whenever its first sector is not a multiple of 8: requests of varied lengths (up to 11
  * pages) exercise first_sect/last_sect other than 0/7. Each buffer page has its own grant
  * reference, granted read-only to the backend for writes and writable for reads. */
-#include <stdarg.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
 #include "blkfront.h"
 #include "console.h"
 #include "disk.h"
-#include "format.h"
 #include "gnttab.h"
 #include "netfront.h"
 
@@ -60,15 +58,7 @@ bool disk_defer_shutdown(int reason) {
     return true;
 }
 
-static int fail(const char *fmt, ...) {
-    char why[224];
-    va_list ap;
-    va_start(ap, fmt);
-    vformat(why, sizeof why, fmt, ap);
-    va_end(ap);
-    printk("minios: disk FAILED: %s\n", why);
-    return -1;
-}
+#define fail(...) fail_report("disk", __VA_ARGS__)
 
 /* What generation g writes at byte i of data sector s (see README.md: the host can check). */
 static uint8_t pattern(uint32_t g, uint32_t s, uint32_t i) {

@@ -12,14 +12,12 @@
  *   send ---------------------------------- -> event: the server has the reply
  *   "exchange ok", power off                 "exchange ok", power off
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include "../include/domus-abi.h"
 #include "arch.h"
 #include "console.h"
 #include "events.h"
 #include "exchange.h"
-#include "format.h"
 #include "gnttab.h"
 #include "sched.h"
 #include "timer.h"
@@ -66,15 +64,7 @@ static uint32_t server_port(const struct boot_info *b) {
     return (b->console_port > b->store_port ? b->console_port : b->store_port) + 1;
 }
 
-static int fail(const char *fmt, ...) {
-    char why[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vformat(why, sizeof why, fmt, ap);
-    va_end(ap);
-    printk("minios: exchange FAILED: %s\n", why);
-    return -1;
-}
+#define fail(...) fail_report("exchange", __VA_ARGS__)
 
 static int ok(void) {
     printk("minios: exchange ok (%lu bytes)\n", (unsigned long)PAGE_SIZE);

@@ -115,14 +115,19 @@ static struct {
     uint64_t dropped;
 } counts;
 
+/* Finding a peer's MAC: an ARP request every ARP_RETRY_MS until a reply or the timeout. */
+struct arp_wait {
+    uint64_t next, until; /* timer ticks */
+    uint64_t timeout_ms;
+};
+
 static enum { PING_OFF, PING_ARP, PING_RUN, PING_DONE } ping_state;
 static struct {
     uint32_t peer;
     uint8_t mac[ETH_ALEN];
     uint32_t count;
-    uint64_t interval, loss, arp_retry; /* timer ticks */
-    uint64_t timeout_ms;                /* for ARP */
-    uint64_t arp_next, arp_until;       /* PING_ARP */
+    uint64_t interval, loss;            /* timer ticks */
+    struct arp_wait arp;                /* PING_ARP */
     uint64_t start;                     /* PING_RUN: seq n is sent at start + (n - 1) * interval */
     uint32_t sent, oldest, received;    /* seqs 1..sent sent; below oldest all answered or lost */
     struct {
@@ -138,8 +143,8 @@ static struct {
     uint16_t port;
     uint32_t size;                          /* UDP payload bytes */
     uint8_t mac[ETH_ALEN];
-    uint64_t arp_retry, arp_next, arp_until; /* FLOOD_ARP (timer ticks) */
-    uint64_t timeout_ms, duration_ms;
+    struct arp_wait arp;                     /* FLOOD_ARP */
+    uint64_t duration_ms;
     uint64_t start, end, next_report;        /* FLOOD_RUN; end is NEVER for a flood without end */
     uint64_t report_every, hz;               /* timer ticks */
     uint64_t sent;                           /* datagrams put on the tx ring */
@@ -404,22 +409,37 @@ static void ping_done(void) {
     ping_state = PING_DONE;
 }
 
+static void arp_wait_start(struct arp_wait *w, uint64_t timeout_ms) {
+    w->timeout_ms = timeout_ms;
+    w->next = timer_now();
+    w->until = w->next + timer_ms(timeout_ms);
+}
+
+/* Sends the next ARP request for `peer` when due; returns the next deadline, or NEVER when the
+ * timeout passed with no reply (saying so for `what`, the mode waiting: "ping", "flood"). */
+static uint64_t arp_wait_step(struct arp_wait *w, uint64_t now, uint32_t peer, const char *what) {
+    if (now >= w->until) {
+        char ip[16];
+        format_ip(ip, sizeof ip, peer);
+        printk("minios: %s %s unreachable: no ARP reply in %lu ms\n", what, ip, (unsigned long)w->timeout_ms);
+        return NEVER;
+    }
+    if (now >= w->next) {
+        send_arp(ARP_REQUEST, BROADCAST, (const uint8_t[ETH_ALEN]){0}, peer);
+        w->next = now + timer_ms(ARP_RETRY_MS);
+    }
+    return w->next < w->until ? w->next : w->until;
+}
+
 /* The ping's work due at `now`; returns its next deadline. */
 static uint64_t ping_step(uint64_t now) {
     if (ping_state == PING_OFF || ping_state == PING_DONE) return NEVER;
     char ip[16];
     format_ip(ip, sizeof ip, ping.peer);
     if (ping_state == PING_ARP) {
-        if (now >= ping.arp_until) {
-            printk("minios: ping %s unreachable: no ARP reply in %lu ms\n", ip, (unsigned long)ping.timeout_ms);
-            ping_done();
-            return NEVER;
-        }
-        if (now >= ping.arp_next) {
-            send_arp(ARP_REQUEST, BROADCAST, (const uint8_t[ETH_ALEN]){0}, ping.peer);
-            ping.arp_next = now + ping.arp_retry;
-        }
-        return ping.arp_next < ping.arp_until ? ping.arp_next : ping.arp_until;
+        uint64_t next = arp_wait_step(&ping.arp, now, ping.peer, "ping");
+        if (next == NEVER) ping_done();
+        return next;
     }
     if (ping_state != PING_RUN) return NEVER;
     /* Losses first: a window slot is free again before a later request takes it. */
@@ -455,10 +475,7 @@ static void ping_start(const struct options *o) {
     ping.count = o->count;
     ping.interval = timer_ms(o->interval_ms);
     ping.loss = timer_ms(PING_LOSS_MS);
-    ping.arp_retry = timer_ms(ARP_RETRY_MS);
-    ping.timeout_ms = o->timeout_ms;
-    ping.arp_next = timer_now();
-    ping.arp_until = ping.arp_next + timer_ms(o->timeout_ms);
+    arp_wait_start(&ping.arp, o->timeout_ms);
     ping.sent = ping.received = 0;
     ping.oldest = 1;
     ping_state = PING_ARP;
@@ -513,18 +530,9 @@ static void flood_done(uint64_t now) {
 /* The flood's work due at `now`; returns its next deadline. */
 static uint64_t flood_step(uint64_t now) {
     if (flood_state == FLOOD_ARP) {
-        if (now >= flood.arp_until) {
-            char ip[16];
-            format_ip(ip, sizeof ip, flood.peer);
-            printk("minios: flood %s unreachable: no ARP reply in %lu ms\n", ip, (unsigned long)flood.timeout_ms);
-            flood_done(now);
-            return NEVER;
-        }
-        if (now >= flood.arp_next) {
-            send_arp(ARP_REQUEST, BROADCAST, (const uint8_t[ETH_ALEN]){0}, flood.peer);
-            flood.arp_next = now + flood.arp_retry;
-        }
-        return flood.arp_next < flood.arp_until ? flood.arp_next : flood.arp_until;
+        uint64_t next = arp_wait_step(&flood.arp, now, flood.peer, "flood");
+        if (next == NEVER) flood_done(now);
+        return next;
     }
     if (flood_state != FLOOD_RUN) return NEVER;
     if (now >= flood.end) {
@@ -544,13 +552,10 @@ static void flood_start(const struct options *o) {
     flood.peer = o->flood;
     flood.port = o->flood_port;
     flood.size = o->size;
-    flood.timeout_ms = o->timeout_ms;
     flood.duration_ms = o->duration_ms;
     flood.hz = timer_ms(1000);
     flood.report_every = timer_ms(FLOOD_REPORT_MS);
-    flood.arp_retry = timer_ms(ARP_RETRY_MS);
-    flood.arp_next = timer_now();
-    flood.arp_until = flood.arp_next + timer_ms(o->timeout_ms);
+    arp_wait_start(&flood.arp, o->timeout_ms);
     /* The pseudo-header, the UDP header (checksum 0) and the payload after the sequence number:
      * they stay the same for every datagram. */
     uint32_t len = UDP_HLEN + flood.size;
