@@ -3,10 +3,8 @@
 // reasons become exit statuses.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "./support/guest-console.js";
-
-export const MINIOS = fileURLToPath(new URL("../guests/minios/minios.elf", import.meta.url));
+import { MINIOS } from "./support/guest-images.js";
 
 let guest: GuestConsole | undefined;
 afterEach(() => guest?.kill());

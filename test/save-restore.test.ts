@@ -9,7 +9,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { pack, unpack } from "msgpackr";
 import { Machine, type MachineConfig } from "../kernel/host/machine.js";
 import type { MachineState } from "../kernel/public/machine-state.js";
@@ -19,8 +18,8 @@ import { openRawImage } from "../services/blk/formats/raw.js";
 import { MachineConsole } from "./support/machine-console.js";
 import { OPENSBI_FW_JUMP, UBOOT_MMODE, UBOOT_PROMPT, UBOOT_SMODE, reachUbootPrompt } from "./support/firmware.js";
 import { makeFatDisk, type FatDisk } from "./fixtures/fat-disk.js";
+import { MINIOS } from "./support/guest-images.js";
 
-const MINIOS = fileURLToPath(new URL("../guests/minios/minios.elf", import.meta.url));
 const VIRTIO_STATUS_DRIVER_OK = 4;
 /** mtime ticks per second (TIMEBASE_HZ). */
 const TICKS_PER_S = 10_000_000n;

@@ -6,12 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { crc32 } from "node:zlib";
 import { GuestConsole } from "../support/guest-console.js";
-import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
+import { hostForTests, XM, eventually } from "../toolstack/host.js";
+import { MINIOS } from "../support/guest-images.js";
 
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const SECTOR = 512;
 const IMAGE_BYTES = 8 * 1024 * 1024;
 /** min(2048, sectors - 1): the data area minios uses on an 8 MiB disk. */
@@ -40,10 +39,6 @@ function config(name: string, image: string, extra: string, more = ""): string {
 
 function console(name: string): GuestConsole {
   return GuestConsole.command(process.execPath, [XM, "--home", host.home, "console", name]);
-}
-
-async function row(name: string): Promise<string[] | undefined> {
-  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
 
 /** `xm create -c`: the console from the domain's first line (a short-lived domain may be gone
@@ -98,7 +93,7 @@ describe("minios's blkfront on a disk served by the block service", () => {
       c.kill();
     }
     // on_reboot = 'restart': the same config again, under a new id.
-    await eventually("pvdisk back under a new id", () => row("pvdisk"), (r) => r !== undefined && r[1] !== id);
+    await eventually("pvdisk back under a new id", () => host.row("pvdisk"), (r) => r !== undefined && r[1] !== id);
     // It goes on rebooting (then=reboot): the console may meet a later boot than the second,
     // which has verified a later generation; each boot verifies the one before it wrote.
     const c2 = console("pvdisk");
@@ -112,7 +107,7 @@ describe("minios's blkfront on a disk served by the block service", () => {
       c2.kill();
     }
     expect((await host.xm("destroy", "pvdisk")).code).toBe(0);
-    await eventually("pvdisk gone", () => row("pvdisk"), (r) => r === undefined);
+    await eventually("pvdisk gone", () => host.row("pvdisk"), (r) => r === undefined);
 
     // Destroyed at any point of a round, the header is a whole one of generation 2 or later.
     const h = header(readFileSync(image));
@@ -133,7 +128,7 @@ describe("minios's blkfront on a disk served by the block service", () => {
     } finally {
       c.kill();
     }
-    await eventually("pvdisk1 gone", () => row("pvdisk1"), (r) => r === undefined);
+    await eventually("pvdisk1 gone", () => host.row("pvdisk1"), (r) => r === undefined);
 
     const bytes = readFileSync(image);
     expect(bytes.length).toBe(IMAGE_BYTES);
@@ -160,7 +155,7 @@ describe("minios's blkfront on a disk served by the block service", () => {
     } finally {
       c2.kill();
     }
-    await eventually("pvdisk2 gone", () => row("pvdisk2"), (r) => r === undefined);
+    await eventually("pvdisk2 gone", () => host.row("pvdisk2"), (r) => r === undefined);
     expect(readFileSync(join(host.home, "log/xend.log"), "utf8")).toContain(`domain ${id} (pvdisk2) stopped: crash; action destroy`);
   }, 120_000);
 
@@ -177,7 +172,7 @@ describe("minios's blkfront on a disk served by the block service", () => {
       c.kill();
     }
     expect(c.text).not.toContain("FAILED");
-    await eventually("pvdisk3 gone", () => row("pvdisk3"), (r) => r === undefined);
+    await eventually("pvdisk3 gone", () => host.row("pvdisk3"), (r) => r === undefined);
     // Taken between two writes or held until the header was written: either way the header and
     // the data area agree.
     const bytes = readFileSync(image);

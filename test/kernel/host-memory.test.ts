@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { Hypervisor } from "../../kernel/host/hypervisor.js";
 import { Machine } from "../../kernel/host/machine.js";
 import type { DomainSpec } from "../../kernel/public/protocol.js";
+import { MINIOS } from "../support/guest-images.js";
 
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const BALLOON_PROBE = fileURLToPath(new URL("../../guests/isa/bin/probe_pv_balloon.elf", import.meta.url));
 
 function minios(name: string, memoryMiB: number, maxmemMiB = memoryMiB): DomainSpec {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KernelClient } from "../../tools/kernel-client.js";
 import type { DomainInfo, DomainSpec } from "../../kernel/public/protocol.js";
+import { MINIOS } from "../support/guest-images.js";
 
 const KERNEL_MAIN = fileURLToPath(new URL("../../dist/kernel/host/kernel-main.js", import.meta.url));
 const probe = (name: string): string => fileURLToPath(new URL(`../../guests/isa/bin/${name}.elf`, import.meta.url));
@@ -97,7 +98,6 @@ describe("memory isolation", () => {
   }, 20_000);
 });
 
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const UBOOT_MMODE = "/usr/lib/u-boot/qemu-riscv64/u-boot.bin";
 
 function pv(name: string, extra: string): DomainSpec {

@@ -2,12 +2,11 @@
 // every RAM page a guest writes is in the log, and a page nobody wrote is not.
 
 import { describe, expect, it } from "vitest";
-import { fileURLToPath } from "node:url";
 import { Machine } from "../../kernel/host/machine.js";
 import { pvLayout, PAGE } from "../../kernel/host/pv/pv-layout.js";
 import { RAM_BASE } from "../../kernel/public/board.js";
+import { MINIOS } from "../support/guest-images.js";
 
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const MEM_MIB = 16;
 
 /** Run slices until the guest sleeps (or `max` slices). */

@@ -6,11 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { hostForTests, XM, eventually } from "../toolstack/host.js";
+import { MINIOS } from "../support/guest-images.js";
 
 const host = hostForTests();
 const dir = host.dir;
@@ -22,10 +20,6 @@ function config(name: string, extra: string): string {
     "vif = [ 'bridge=br0' ]", `extra = 'mode=net name=${name} ${extra}'`, "",
   ].join("\n"));
   return file;
-}
-
-async function row(name: string): Promise<string[] | undefined> {
-  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
 
 /** `xm create -c`: the console from the domain's first line. */
@@ -51,14 +45,14 @@ describe("minios's netfront on the network service's bridge", () => {
       expect(b.text.match(/minios: ping 10\.0\.0\.1 seq \d+ \w+/g)).toEqual([1, 2, 3, 4, 5].map((n) => `minios: ping 10.0.0.1 seq ${n} ok`));
       expect(a.text + b.text).not.toContain("FAILED");
       // mode=net never ends on its own: both are still there, blocked while no packet comes.
-      for (const name of ["neta", "netb"]) await eventually(`${name} blocked`, () => row(name), (r) => r?.[4].includes("b") === true, 5000);
+      for (const name of ["neta", "netb"]) await eventually(`${name} blocked`, () => host.row(name), (r) => r?.[4].includes("b") === true, 5000);
     } finally {
       a.kill();
       b?.kill();
     }
     for (const name of ["netb", "neta"]) {
       expect((await host.xm("destroy", name)).code).toBe(0);
-      await eventually(`${name} gone`, () => row(name), (r) => r === undefined);
+      await eventually(`${name} gone`, () => host.row(name), (r) => r === undefined);
     }
   }, 120_000);
 });

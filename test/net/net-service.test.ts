@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
 import { DOMUS, TestHost, XM, eventually, listRows } from "../toolstack/host.js";
 import { startClient } from "./stream-client.js";
+import { MINIOS } from "../support/guest-images.js";
 
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 const PEER_MAC = "00:16:3e:aa:00:09";
 
 let host: TestHost;

@@ -7,11 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
 import { TestHost, XM, eventually, listRows } from "./host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { MINIOS } from "../support/guest-images.js";
 
 let host: TestHost;
 let dir: string;

@@ -22,10 +22,6 @@ function console(...args: string[]): GuestConsole {
   return GuestConsole.command(process.execPath, [XM, "--home", host.home, ...args]);
 }
 
-async function row(name: string): Promise<string[] | undefined> {
-  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
-}
-
 describe("HVM U-Boot domains under xm", () => {
   it("xm create -c boots to the U-Boot prompt; Ctrl-] detaches and the guest runs on", async () => {
     const c = console("create", "-c", config("uboot1"));
@@ -34,16 +30,16 @@ describe("HVM U-Boot domains under xm", () => {
     expect(await c.run("version", UBOOT_PROMPT)).toContain("U-Boot");
     c.type("\x1d");
     expect(await c.exitCode()).toBe(0);
-    const r = await row("uboot1");
+    const r = await host.row("uboot1");
     expect(r?.[2]).toBe("128");
     expect(r?.[4]).toMatch(/^(r-----|-b----)$/);
   });
 
   it("pauses, unpauses and sets the credit weight", async () => {
     expect((await host.xm("pause", "uboot1")).code).toBe(0);
-    expect((await row("uboot1"))?.[4]).toBe("--p---");
+    expect((await host.row("uboot1"))?.[4]).toBe("--p---");
     expect((await host.xm("unpause", "uboot1")).code).toBe(0);
-    expect((await row("uboot1"))?.[4]).toMatch(/^(r-----|-b----)$/);
+    expect((await host.row("uboot1"))?.[4]).toMatch(/^(r-----|-b----)$/);
     expect((await host.xm("sched-credit", "-d", "uboot1", "-w", "512", "-c", "50")).code).toBe(0);
     const table = (await host.xm("sched-credit", "-d", "uboot1")).stdout;
     expect(table).toMatch(/^uboot1 +\d+ +512 +50$/m);
@@ -63,13 +59,13 @@ describe("HVM U-Boot domains under xm", () => {
   });
 
   it("restarts a domain that reboots (on_reboot = 'restart') under a new id", async () => {
-    const id = (await row("uboot1"))?.[1];
+    const id = (await host.row("uboot1"))?.[1];
     const c = console("console", "uboot1");
     c.type("\r");
     await c.waitFor(UBOOT_PROMPT);
     c.type("reset\r");
     expect(await c.exitCode()).toBe(0); // the old domain goes away
-    const r = await eventually("uboot1 back under a new id", () => row("uboot1"), (x) => x !== undefined && x[1] !== id);
+    const r = await eventually("uboot1 back under a new id", () => host.row("uboot1"), (x) => x !== undefined && x[1] !== id);
     expect(Number(r?.[1])).toBeGreaterThan(Number(id));
   });
 
@@ -80,9 +76,9 @@ describe("HVM U-Boot domains under xm", () => {
       c.type("poweroff\r");
       if (action === "destroy") {
         expect(await c.exitCode()).toBe(0);
-        await eventually(`${name} gone`, () => row(name), (x) => x === undefined);
+        await eventually(`${name} gone`, () => host.row(name), (x) => x === undefined);
       } else {
-        await eventually(`${name} shut down`, () => row(name), (x) => x?.[4] === "---s--");
+        await eventually(`${name} shut down`, () => host.row(name), (x) => x?.[4] === "---s--");
         c.kill();
         expect((await host.xm("destroy", name)).code).toBe(0);
       }
@@ -92,12 +88,12 @@ describe("HVM U-Boot domains under xm", () => {
   it("rename-restart keeps the stopped domain as Domain-<uuid> and starts a new one under its name", async () => {
     const c = console("create", "-c", config("again1", "on_poweroff = 'rename-restart'\n"));
     await reachUbootPrompt(c);
-    const oldId = (await row("again1"))?.[1];
+    const oldId = (await host.row("again1"))?.[1];
     c.type("poweroff\r");
     const renamed = await eventually("the stopped domain renamed", async () => listRows((await host.xm("list")).stdout),
       (rows) => rows.some((r) => /^Domain-[0-9a-f-]{36}$/.test(r[0]) && r[1] === oldId));
     expect(renamed.find((r) => r[1] === oldId)?.[4]).toBe("---s--");
-    const fresh = await eventually("again1 restarted", () => row("again1"), (r) => r !== undefined && r[1] !== oldId);
+    const fresh = await eventually("again1 restarted", () => host.row("again1"), (r) => r !== undefined && r[1] !== oldId);
     expect(fresh?.[1]).not.toBe(oldId);
     c.kill();
     expect((await host.xm("destroy", "again1")).code).toBe(0);
@@ -106,6 +102,6 @@ describe("HVM U-Boot domains under xm", () => {
 
   it("xm destroy ends a domain at once", async () => {
     expect((await host.xm("destroy", "uboot1")).code).toBe(0);
-    expect(await row("uboot1")).toBeUndefined();
+    expect(await host.row("uboot1")).toBeUndefined();
   });
 });

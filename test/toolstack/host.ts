@@ -100,6 +100,11 @@ export class TestHost {
     return pid;
   }
 
+  /** Its `xm list` row for the domain `name` (columns split at spaces), if it has one. */
+  async row(name: string): Promise<string[] | undefined> {
+    return listRows((await this.xm("list")).stdout).find((r) => r[0] === name);
+  }
+
   async down(): Promise<void> {
     await this.domus("down");
     rmSync(this.home, { recursive: true, force: true });

@@ -6,15 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { XsClient } from "../../services/store/client.js";
 import { requestGuestShutdown } from "../../tools/xend/shutdown-request.js";
 import { storeSocketOf, StoreUnavailable } from "../../tools/xend/store-session.js";
 import { GuestConsole } from "../support/guest-console.js";
 import { UBOOT_MMODE } from "../support/firmware.js";
-import { hostForTests, XM, eventually, listRows } from "./host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { hostForTests, XM, eventually } from "./host.js";
+import { MINIOS } from "../support/guest-images.js";
 
 const host = hostForTests();
 const dir = host.dir;
@@ -27,10 +25,6 @@ function config(name: string, extra: string, more = ""): string {
 
 function console(name: string): GuestConsole {
   return GuestConsole.command(process.execPath, [XM, "--home", host.home, "console", name]);
-}
-
-async function row(name: string): Promise<string[] | undefined> {
-  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
 
 /** The value of a store node, or undefined if it does not exist. */
@@ -49,7 +43,7 @@ async function storeRead(path: string): Promise<string | undefined> {
 async function createPv(name: string, extra: string, more = ""): Promise<{ id: string; c: GuestConsole }> {
   const created = await host.xm("create", config(name, extra, more));
   expect(created.code, created.stderr).toBe(0);
-  const id = (await row(name))![1];
+  const id = (await host.row(name))![1];
   const c = console(name);
   await c.waitFor("minios: ready");
   await eventually(`${name}'s home in the store`, () => storeRead(`/local/domain/${id}/name`), (v) => v === name);
@@ -70,7 +64,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       c.kill();
     }
-    await eventually("pvoff gone", () => row("pvoff"), (x) => x === undefined);
+    await eventually("pvoff gone", () => host.row("pvoff"), (x) => x === undefined);
     expect(xendLog()).toContain(`domain ${id} (pvoff): control/shutdown = poweroff written`);
     expect(xendLog()).toContain(`domain ${id} (pvoff) stopped: poweroff; action destroy`);
   });
@@ -85,7 +79,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       c.kill();
     }
-    const back = await eventually("pvre back under a new id", () => row("pvre"), (x) => x !== undefined && x[1] !== id);
+    const back = await eventually("pvre back under a new id", () => host.row("pvre"), (x) => x !== undefined && x[1] !== id);
     expect(Number(back![1])).toBeGreaterThan(Number(id));
     expect(xendLog()).toContain(`domain ${id} (pvre) stopped: reboot; action restart`);
     const c2 = console("pvre");
@@ -107,7 +101,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       c.kill();
     }
-    expect(await row("pvxs")).toBeUndefined();
+    expect(await host.row("pvxs")).toBeUndefined();
   });
 
   it("the guest clears control/shutdown to acknowledge (seen with on_poweroff = 'preserve')", async () => {
@@ -118,7 +112,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       c.kill();
     }
-    await eventually("pvkeep shut down", () => row("pvkeep"), (x) => x?.[4] === "---s--");
+    await eventually("pvkeep shut down", () => host.row("pvkeep"), (x) => x?.[4] === "---s--");
     expect(await storeRead(`/local/domain/${id}/control/shutdown`)).toBe("");
     expect((await host.xm("destroy", "pvkeep")).code).toBe(0);
   });
@@ -130,7 +124,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
       const r = await host.xm("shutdown", "-w", "pvdeaf");
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("Domain 'pvdeaf' did not shut down within 30 s of the request (control/shutdown); it is still running");
-      expect((await row("pvdeaf"))?.[1]).toBe(id);
+      expect((await host.row("pvdeaf"))?.[1]).toBe(id);
       await eventually("xend's note", async () => xendLog(), (t) => t.includes(`domain ${id} (pvdeaf) did not act on control/shutdown = poweroff within 30 s; it is left running`));
       // The request stays in the store: unpaused, the guest takes it.
       expect((await host.xm("unpause", "pvdeaf")).code).toBe(0);
@@ -138,18 +132,18 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       c.kill();
     }
-    await eventually("pvdeaf gone", () => row("pvdeaf"), (x) => x === undefined);
+    await eventually("pvdeaf gone", () => host.row("pvdeaf"), (x) => x === undefined);
   }, 90_000);
 
   it("an HVM domain has no shutdown channel: the kernel stops it, as before", async () => {
     const file = join(dir, "hvm1.cfg");
     writeFileSync(file, `name = 'hvm1'\nbuilder = 'hvm'\nmemory = 128\nvcpus = 1\nbios = '${UBOOT_MMODE}'\n`);
     expect((await host.xm("create", file)).code).toBe(0);
-    const id = (await row("hvm1"))![1];
+    const id = (await host.row("hvm1"))![1];
     const r = await host.xm("shutdown", "-w", "hvm1");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
-    expect(await row("hvm1")).toBeUndefined();
+    expect(await host.row("hvm1")).toBeUndefined();
     expect(xendLog()).toContain(`domain ${id} (hvm1) stopped: poweroff; action destroy`);
     expect(xendLog()).not.toContain(`domain ${id} (hvm1): control/shutdown`);
   });
@@ -167,7 +161,7 @@ describe("xm shutdown / reboot of a PV guest", () => {
     } finally {
       renameSync(`${socket}.away`, socket);
     }
-    await eventually("pvnostore gone", () => row("pvnostore"), (x) => x === undefined);
+    await eventually("pvnostore gone", () => host.row("pvnostore"), (x) => x === undefined);
     expect(xendLog()).toContain(`domain ${id} (pvnostore) stopped: poweroff; action destroy`);
   });
 

@@ -6,11 +6,9 @@ import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
 import { hostForTests, XM, eventually } from "./host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { MINIOS } from "../support/guest-images.js";
 
 const host = hostForTests();
 const dir = host.dir;

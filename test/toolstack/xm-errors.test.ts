@@ -4,11 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { TestHost, run, XM } from "./host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { MINIOS } from "../support/guest-images.js";
 
 describe("xm without a running host", () => {
   it("names the socket and says how to start the host", async () => {

@@ -10,11 +10,9 @@
 import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { GuestConsole } from "../support/guest-console.js";
-import { hostForTests, XM, eventually, listRows } from "../toolstack/host.js";
-
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
+import { hostForTests, XM, eventually } from "../toolstack/host.js";
+import { MINIOS } from "../support/guest-images.js";
 
 const host = hostForTests();
 const dir = host.dir;
@@ -26,10 +24,6 @@ function config(name: string, extra: string): string {
     "vfb = [ 'type=vnc' ]", `extra = '${extra}'`, "on_crash = 'destroy'", "",
   ].join("\n"));
   return file;
-}
-
-async function row(name: string): Promise<string[] | undefined> {
-  return listRows((await host.xm("list")).stdout).find((r) => r[0] === name);
 }
 
 describe("minios's fbfront and kbdfront on a screen served by the framebuffer service", () => {
@@ -50,6 +44,6 @@ describe("minios's fbfront and kbdfront on a screen served by the framebuffer se
     } finally {
       c.kill();
     }
-    await eventually("scr1 gone", () => row("scr1"), (r) => r === undefined);
+    await eventually("scr1 gone", () => host.row("scr1"), (r) => r === undefined);
   }, 120_000);
 });

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { GuestConsole } from "../support/guest-console.js";
@@ -22,9 +21,9 @@ import { PsfFont } from "../../services/vnc/psf-font.js";
 import { Screen } from "../../services/vnc/screen.js";
 import { TextScreen } from "../../services/vnc/text-screen.js";
 import { KernelClient } from "../../tools/kernel-client.js";
+import { MINIOS } from "../support/guest-images.js";
 
 const run = promisify(execFile);
-const MINIOS = fileURLToPath(new URL("../../guests/minios/minios.elf", import.meta.url));
 /** Displays of this host start here, away from the other tests' and the machine's 5900. */
 const BASE_PORT = 25900 + (process.pid % 50) * 20;
 /** The font minios's table was made from (guests/minios/gen-font.py). */
