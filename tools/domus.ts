@@ -5,7 +5,9 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { resolveHome } from "./lib/home.js";
+import { quitWhenStdoutCloses } from "./lib/closed-stdout.js";
 
+quitWhenStdoutCloses();
 // Each subcommand loads its modules when it runs: `domus run` starts a guest without paying for
 // the supervisor's and xend's code (a measurable part of the time to the first console line).
 const runCommand = async (opts: RunOptions): Promise<number> => (await import("./run.js")).runCommand(opts);
