@@ -155,7 +155,7 @@ describe("the network service", () => {
     await b.waitFor("minios: ping 10.0.0.1 seq 50 ok");
     const pid = host.servicePid("net");
     process.kill(pid, "SIGKILL");
-    await eventually("the network service restarted", async () => host.servicePid("net"), (p) => p !== pid);
+    await eventually("the network service restarted", async () => host.runningPid("net"), (p) => p !== undefined && p !== pid);
     await b.waitFor(/minios: ping done \d+\/400/, 60_000);
     const results = [...b.text.matchAll(/minios: ping 10\.0\.0\.1 seq (\d+) (ok|lost)/g)].map((m) => m[2]);
     let run = 0;

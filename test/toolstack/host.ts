@@ -94,10 +94,15 @@ export class TestHost {
 
   /** The pid of a service, from the supervisor's status file. */
   servicePid(name: string): number {
-    const status = JSON.parse(readFileSync(join(this.home, "run/supervisor.json"), "utf8")) as { services: { name: string; pid: number | null }[] };
-    const pid = status.services.find((s) => s.name === name)?.pid;
-    if (typeof pid !== "number") throw new Error(`no pid for ${name}`);
+    const pid = this.runningPid(name);
+    if (pid === undefined) throw new Error(`no pid for ${name}`);
     return pid;
+  }
+
+  /** The pid of a service, or undefined while it is not running (the supervisor restarts it). */
+  runningPid(name: string): number | undefined {
+    const status = JSON.parse(readFileSync(join(this.home, "run/supervisor.json"), "utf8")) as { services: { name: string; pid: number | null }[] };
+    return status.services.find((s) => s.name === name)?.pid ?? undefined;
   }
 
   /** Its `xm list` row for the domain `name` (columns split at spaces), if it has one. */

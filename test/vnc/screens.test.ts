@@ -257,13 +257,7 @@ describe("the framebuffer service", () => {
     const pixels = before.fb.pixels.slice();
     const pid = host.servicePid("vnc");
     process.kill(pid, "SIGKILL");
-    await eventually("the framebuffer service restarted", async () => {
-      try {
-        return host.servicePid("vnc");
-      } catch {
-        return undefined; // between two lives
-      }
-    }, (p) => p !== undefined && p !== pid);
+    await eventually("the framebuffer service restarted", async () => host.runningPid("vnc"), (p) => p !== undefined && p !== pid);
     // A viewer reconnects (as viewers do) until the restarted service serves the guest's screen again.
     const seen = await eventually("a viewer reconnected to the current screen", async () => {
       const viewer = await TestRfbClient.connect(port).catch(() => undefined);

@@ -138,13 +138,7 @@ describe("virtio-input for HVM guests", () => {
     const pid = host.servicePid("vnc");
     const before = probe.text.length;
     process.kill(pid, "SIGKILL");
-    await eventually("the framebuffer service restarted", async () => {
-      try {
-        return host.servicePid("vnc");
-      } catch {
-        return undefined;
-      }
-    }, (p) => p !== undefined && p !== pid);
+    await eventually("the framebuffer service restarted", async () => host.runningPid("vnc"), (p) => p !== undefined && p !== pid);
     viewer.close();
     viewer = await eventually("a viewer reconnected", async () => TestRfbClient.connect(port).catch(() => undefined), (v) => v !== undefined) as TestRfbClient;
     await viewer.update(false);
