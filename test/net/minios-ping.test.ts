@@ -57,19 +57,18 @@ describe("minios's netfront on the network service's bridge", () => {
   }, 120_000);
 
   it("gives up on a peer nobody answers for, and on a flood to it, once the ARP timeout passes", async () => {
-    const c = await create("netc", "ip=10.0.0.3 ping=10.0.0.99 timeout=600");
-    try {
-      await c.waitFor("minios: ping 10.0.0.99 unreachable: no ARP reply in 600 ms");
-    } finally {
-      c.kill();
+    const cases = [
+      ["netc", "ip=10.0.0.3 ping=10.0.0.99 timeout=600", "minios: ping 10.0.0.99 unreachable: no ARP reply in 600 ms"],
+      ["netd", "ip=10.0.0.4 flood=10.0.0.98:7 timeout=400", "minios: flood 10.0.0.98 unreachable: no ARP reply in 400 ms"],
+    ];
+    for (const [name, extra, line] of cases) {
+      const c = await create(name, extra);
+      try {
+        await c.waitFor(line);
+      } finally {
+        c.kill();
+      }
+      expect((await host.xm("destroy", name)).code).toBe(0);
     }
-    expect((await host.xm("destroy", "netc")).code).toBe(0);
-    const d = await create("netd", "ip=10.0.0.4 flood=10.0.0.98:7 timeout=400");
-    try {
-      await d.waitFor("minios: flood 10.0.0.98 unreachable: no ARP reply in 400 ms");
-    } finally {
-      d.kill();
-    }
-    expect((await host.xm("destroy", "netd")).code).toBe(0);
   }, 60_000);
 });

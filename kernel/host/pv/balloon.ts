@@ -23,10 +23,11 @@ export class Balloon {
     for (let p = bootPages; p < pages; p++) this.mark(p, true);
   }
 
-  /** Puts the holes into the kernel's P2M: at boot, before the guest runs. */
+  /** Puts the holes into the kernel's P2M: at boot, before the guest runs (none: nothing to flush). */
   applyHoles(k: KernelExports): void {
-    for (let p = 0; p < this.pages; p++) if (this.isHole(p)) k.setP2mHole(p, 1);
-    k.p2mChanged();
+    const holes = this.holePages();
+    for (const p of holes) k.setP2mHole(p, 1);
+    if (holes.length > 0) k.p2mChanged();
   }
 
   /** The pages the domain holds now. */
@@ -34,8 +35,8 @@ export class Balloon {
     return this.pages - this.holeCount;
   }
 
-  /** The holes, for a saved state. */
-  saveState(): number[] {
+  /** The holes, in page order (a saved state keeps them). */
+  holePages(): number[] {
     const pages: number[] = [];
     for (let p = 0; p < this.pages; p++) if (this.isHole(p)) pages.push(p);
     return pages;
@@ -43,7 +44,8 @@ export class Balloon {
 
   /** A restored domain's holes (checked, and zero in its restored RAM), exactly: into the P2M too. */
   restore(k: KernelExports, pages: readonly number[]): void {
-    for (let p = 0; p < this.pages; p++) this.mark(p, false);
+    this.holes.fill(0);
+    this.holeCount = 0;
     for (const page of pages) this.mark(page, true);
     this.applyHoles(k);
   }

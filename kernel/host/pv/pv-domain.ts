@@ -52,7 +52,7 @@ export class PvDomain implements GrantingDomain {
   /** Event channels, balloon and xenstore relay, for a saved state. */
   saveState(): PvState {
     const xenstore = this.storeRing?.saveState();
-    return { ports: this.evtchn.saveState(), balloon: this.balloon.saveState(), ...(xenstore === undefined ? {} : { xenstore }) };
+    return { ports: this.evtchn.saveState(), balloon: this.balloon.holePages(), ...(xenstore === undefined ? {} : { xenstore }) };
   }
 
   get grantTable(): readonly number[] {
