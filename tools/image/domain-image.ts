@@ -3,7 +3,7 @@
 // an existing file. Returns the `disk =` entry that attaches it.
 
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createRawImage } from "../../services/blk/formats/raw.js";
 import { createQcow2Image } from "../../services/blk/formats/qcow2.js";
 import { createVmdkImage } from "../../services/blk/formats/vmdk.js";
@@ -28,7 +28,7 @@ export function domainImagePath(home: string, vm: string, disk = 0): string {
 
 export async function createDomainImage(home: string, vm: string, sizeBytes: number, format: ImageFormat = "raw", disk = 0): Promise<DomainImage> {
   const path = domainImagePath(home, vm, disk);
-  await mkdir(join(path, ".."), { recursive: true });
+  await mkdir(dirname(path), { recursive: true });
   if (format === "raw") await createRawImage(path, sizeBytes);
   else if (format === "qcow2") await createQcow2Image(path, sizeBytes);
   else await createVmdkImage(path, sizeBytes);
