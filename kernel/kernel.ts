@@ -6,7 +6,9 @@ import {
   SAVE_AREA_BASE,
 } from "./public/kernel-abi";
 import { HB_PC } from "./public/hart-block";
-import { SA_CURRENT_HART, SA_LOG_DIRTY, SA_PV_SHARED_INFO } from "./public/save-area";
+import {
+  SA_CURRENT_HART, SA_LOG_DIRTY, SA_PV_SHARED_INFO, SA_HARTS, SA_P2M_HOLES, SA_RAM_BYTES, SA_EXIT_CODE,
+} from "./public/save-area";
 import { BOOTROM_BASE, MAX_HARTS } from "./public/board";
 import { CPU, PRIV_M, saveHart, loadHart, hartBlock, hartStopped } from "./cpu/state";
 import { Trap, takeTrap, pendingInterrupt, wakeupPending, nextTimerDeadline } from "./cpu/trap";
@@ -15,9 +17,9 @@ import { Mem, flushAllTlbs, flushStoreTlbs, onPrivilegeChange } from "./cpu/mmu"
 import { execBurst } from "./cpu/execute";
 import { csrRead } from "./cpu/csr";
 import { Exit } from "./cpu/exit";
-import { clintReset, msUntil, clockStale, clintSave, clintRestore } from "./devices/clint";
-import { plicReset, plicSave, plicRestore } from "./devices/plic";
-import { uartReset, uartTxPending, uartSave, uartRestore } from "./devices/uart";
+import { clintReset, msUntil, clockStale, clintSave, clintRestore, clintPark, clintUnpark } from "./devices/clint";
+import { plicReset, plicSave, plicRestore, plicUnpark } from "./devices/plic";
+import { uartReset, uartTxPending, uartSave, uartRestore, uartPark, uartUnpark } from "./devices/uart";
 import { virtioReset, virtioRaiseLines } from "./devices/virtio-mmio";
 import { htifSet, htifPoll, htifSave, htifRestore } from "./devices/htif";
 import { rtcSave, rtcRestore } from "./devices/rtc";
@@ -96,21 +98,64 @@ export function reset(harts: i32, ramBytes: f64): void {
   Trap.pending = false;
 }
 
+/** The globals a saved state and a hand-off have in common, and the running hart's registers. */
+function saveCommon(a: usize): void {
+  saveHart();
+  store<i32>(a, CPU.hart, SA_CURRENT_HART);
+  store<i32>(a, Mem.logDirty ? 1 : 0, SA_LOG_DIRTY);
+  store<u64>(a, Pv.enabled ? Pv.sharedInfo : 0, SA_PV_SHARED_INFO);
+  rtcSave(a);
+  htifSave(a);
+}
+
 /**
  * Between slices: copy what the kernel keeps in globals to the save area and the running hart's
  * registers to its block, for the host to save. The machine runs on unchanged.
  */
 export function saveState(): void {
-  saveHart();
   const a = SAVE_AREA_BASE;
-  store<i32>(a, CPU.hart, SA_CURRENT_HART);
-  store<i32>(a, Mem.logDirty ? 1 : 0, SA_LOG_DIRTY);
-  store<u64>(a, Pv.enabled ? Pv.sharedInfo : 0, SA_PV_SHARED_INFO);
+  saveCommon(a);
   clintSave(a);
   uartSave(a);
   plicSave(a);
-  rtcSave(a);
-  htifSave(a);
+}
+
+/**
+ * Between slices: hand the machine over to another instance of the kernel on the same memory (a
+ * pCPU worker's, or back to the host's). Everything this instance keeps in globals goes to the
+ * save area exactly as it is; the other instance's `unpark` takes it up. Only the instance that
+ * last unparked the machine may touch it.
+ */
+export function park(): void {
+  const a = SAVE_AREA_BASE;
+  saveCommon(a);
+  store<i32>(a, Machine.harts, SA_HARTS);
+  store<i32>(a, Mem.holes ? 1 : 0, SA_P2M_HOLES);
+  store<u64>(a, Mem.ramBytes, SA_RAM_BYTES);
+  store<i32>(a, Exit.code, SA_EXIT_CODE);
+  clintPark(a);
+  uartPark(a);
+}
+
+/** Take up a machine another instance parked: its globals as they were, caches re-derived. */
+export function unpark(): void {
+  const a = SAVE_AREA_BASE;
+  const harts = load<i32>(a, SA_HARTS);
+  Machine.harts = harts;
+  Mem.ramBytes = load<u64>(a, SA_RAM_BYTES);
+  Mem.holes = load<i32>(a, SA_P2M_HOLES) != 0;
+  Mem.logDirty = load<i32>(a, SA_LOG_DIRTY) != 0;
+  const shared = load<u64>(a, SA_PV_SHARED_INFO);
+  pvReset(shared != 0, harts, shared);
+  plicUnpark(harts);
+  clintUnpark(a, harts);
+  uartUnpark(a);
+  rtcRestore(a);
+  htifRestore(a);
+  Exit.code = load<i32>(a, SA_EXIT_CODE);
+  loadHart(load<i32>(a, SA_CURRENT_HART));
+  onPrivilegeChange();
+  Trap.pending = false;
 }
 
 /**

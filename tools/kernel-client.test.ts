@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION } from "../kernel/public/protocol.js";
 
 const info = {
   domid: 3, name: "vm1", memoryMiB: 128, maxmemMiB: 128, vcpus: 1, state: "blocked",
-  cpuTimeNs: 5e9, weight: 256, cap: 0,
+  cpuTimeNs: 5e9, weight: 256, cap: 0, cpus: [0, 1], cpu: 1,
 };
 
 describe("kernel replies and events are checked", () => {
@@ -25,6 +25,7 @@ describe("kernel replies and events are checked", () => {
   it("names the field that is wrong", () => {
     expect(() => parseDomainInfo({ ...info, state: "asleep" }, "domain.list[0]")).toThrow("domain.list[0].state must be one of");
     expect(() => parseEvent({ event: "console", domid: 1, data: "A" })).toThrow("event.data must be bytes");
+    expect(() => parseDomainInfo({ ...info, cpus: [0, -1] }, "d")).toThrow("d.cpus[1] must be a whole number from 0");
   });
 
   it("throws only ProtocolViolation on anything else", () => {

@@ -9,7 +9,7 @@ import {
   type Request, type ShutdownReason,
 } from "../kernel/public/protocol.js";
 import { FrameConnection, ProtocolViolation } from "./lib/frame-connection.js";
-import { bytes, int, num, obj, oneOf, str, type Obj } from "./lib/check.js";
+import { bytes, int, intList, num, obj, oneOf, optInt, str, type Obj } from "./lib/check.js";
 
 const DOMAIN_STATES: readonly DomainState[] = ["running", "blocked", "paused", "shutdown", "crashed", "dying"];
 const SHUTDOWN_REASONS: readonly ShutdownReason[] = ["poweroff", "reboot", "suspend", "crash", "watchdog"];
@@ -124,6 +124,11 @@ export class KernelClient {
     await this.call(req);
   }
 
+  /** Which pCPUs the domain's vCPUs may run on from now on (empty: any). */
+  async setAffinity(domid: number, cpus: readonly number[]): Promise<void> {
+    await this.call({ op: "domain.affinity", domid, cpus });
+  }
+
   async consoleWrite(domid: number, data: Uint8Array): Promise<void> {
     await this.call({ op: "console.write", domid, data });
   }
@@ -162,7 +167,7 @@ export class KernelClient {
 
 export function parseDomainInfo(o: Obj, what: string): DomainInfo {
   const state = oneOf(o, "state", what, DOMAIN_STATES);
-  const info: DomainInfo = {
+  let info: DomainInfo = {
     domid: int(o, "domid", what, 0),
     name: str(o, "name", what),
     memoryMiB: num(o, "memoryMiB", what),
@@ -172,7 +177,10 @@ export function parseDomainInfo(o: Obj, what: string): DomainInfo {
     cpuTimeNs: num(o, "cpuTimeNs", what),
     weight: int(o, "weight", what, 0),
     cap: int(o, "cap", what, 0),
+    cpus: intList(o, "cpus", what, 0),
   };
+  const cpu = optInt(o, "cpu", what, 0);
+  if (cpu !== undefined) info = { ...info, cpu };
   return o.shutdownReason === undefined || o.shutdownReason === null
     ? info
     : { ...info, shutdownReason: oneOf(o, "shutdownReason", what, SHUTDOWN_REASONS) };

@@ -7,7 +7,7 @@ import { CPU, mtimecmpOf, setMtimecmp, setHartLine, hartLines } from "../cpu/sta
 import { MIP_MSIP } from "../cpu/bits";
 import { sliceRead, sliceWrite } from "./bus";
 import { endBurst } from "../cpu/exit";
-import { SA_MTIME } from "../public/save-area";
+import { SA_MTIME, SA_CLINT_OFFSET, SA_CLOCK_TICKS } from "../public/save-area";
 
 const MSIP_BASE: u32 = 0x0;
 const MTIMECMP_BASE: u32 = 0x4000;
@@ -69,6 +69,19 @@ export function clintRestore(area: usize): void {
   clockStale();
   readMtime();
   Clint.offset = <i64>load<u64>(area, SA_MTIME) - Clock.ticks;
+}
+
+/** Hand-off (kernel.ts `park`): the offset and the last ticks read, as they are. */
+export function clintPark(area: usize): void {
+  store<i64>(area, Clint.offset, SA_CLINT_OFFSET);
+  store<i64>(area, Clock.ticks, SA_CLOCK_TICKS);
+}
+
+export function clintUnpark(area: usize, harts: i32): void {
+  Clint.harts = harts;
+  Clint.offset = load<i64>(area, SA_CLINT_OFFSET);
+  Clock.ticks = load<i64>(area, SA_CLOCK_TICKS);
+  Clock.fresh = false;
 }
 
 /** Milliseconds of host time until mtime reaches `ticks` (0 if already past). */

@@ -7,7 +7,7 @@ import { plicSetLevel } from "./plic";
 import { requestExit } from "../cpu/exit";
 import {
   SA_UART_IER, SA_UART_LCR, SA_UART_MCR, SA_UART_SCR, SA_UART_FCR, SA_UART_DLL, SA_UART_DLM, SA_UART_THRE_PENDING,
-  SA_UART_RX_HEAD, SA_UART_RX_TAIL,
+  SA_UART_RX_HEAD, SA_UART_RX_TAIL, SA_UART_TX_LEN,
 } from "../public/save-area";
 
 const RBR_THR: u32 = 0; // DLL when DLAB
@@ -65,7 +65,7 @@ export function uartSave(area: usize): void {
   store<u32>(area, Uart.rxTail, SA_UART_RX_TAIL);
 }
 
-export function uartRestore(area: usize): void {
+function uartLoad(area: usize): void {
   Uart.ier = load<u32>(area, SA_UART_IER);
   Uart.lcr = load<u32>(area, SA_UART_LCR);
   Uart.mcr = load<u32>(area, SA_UART_MCR);
@@ -76,8 +76,24 @@ export function uartRestore(area: usize): void {
   Uart.thrEmptyPending = load<u32>(area, SA_UART_THRE_PENDING) != 0;
   Uart.rxHead = load<u32>(area, SA_UART_RX_HEAD);
   Uart.rxTail = load<u32>(area, SA_UART_RX_TAIL);
+}
+
+export function uartRestore(area: usize): void {
+  uartLoad(area);
   Uart.txLen = 0;
   updateIrq();
+}
+
+/** Hand-off (kernel.ts `park`): the registers, and the output the host has not drained yet. */
+export function uartPark(area: usize): void {
+  uartSave(area);
+  store<u32>(area, Uart.txLen, SA_UART_TX_LEN);
+}
+
+/** The PLIC's line is in memory already: nothing to raise. */
+export function uartUnpark(area: usize): void {
+  uartLoad(area);
+  Uart.txLen = load<u32>(area, SA_UART_TX_LEN);
 }
 
 @inline function rxCount(): u32 {

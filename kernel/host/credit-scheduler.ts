@@ -1,13 +1,22 @@
-// Xen's credit scheduler, for the domains of one kernel process: every accounting period each
-// active domain earns credit in proportion to its weight; a domain with credit left (UNDER) runs
-// before one that has none (OVER); a domain that just woke is boosted ahead of both; a cap limits
-// a domain to that percentage of one pCPU per period. Round-robin within a priority. Sleepers'
-// wake-ups are gathered (wakeTime).
+// Xen's credit scheduler, for the domains of one kernel process over its pCPUs: every accounting
+// period each pCPU's time is shared out as credit among the active domains that may run on it,
+// in proportion to their weights; a domain with credit left (UNDER) runs before one that has none
+// (OVER); a domain that just woke is boosted ahead of both; a cap limits a domain to that
+// percentage of one pCPU per period. Round-robin within a priority. Sleepers' wake-ups are
+// gathered (wakeTime).
 
 import type { Domain } from "./domain.js";
 import { TimerHeap } from "./timer-heap.js";
 
 export const PERIOD_MS = 30;
+/**
+ * A slice runs this long at most while its guest only computes, as Xen's time slice (an event
+ * for the domain or a woken domain ends it at once, so this bounds only how busy domains take
+ * turns); less when the domain's credit or cap runs out sooner...
+ */
+const TIME_SLICE_MS = 30;
+/** ...but at least this long, as Xen's rate limit: handing a pCPU over costs about 0.4 ms here. */
+const MIN_SLICE_MS = 1;
 
 /**
  * A domain that sleeps this long or longer is woken on the next TIMER_GRAIN_MS boundary after
@@ -26,13 +35,19 @@ export function wakeTime(now: number, ms: number): number {
 
 export class CreditScheduler {
   private periodStart = 0;
-  private pcpus = 1;
   /** Every domain the scheduler knows. */
   private readonly members = new Set<Domain>();
   /** The domains it looks at to pick one: all but those asleep on a timer. */
   private readonly awake = new Set<Domain>();
   /** The domains asleep on a timer, by wake-up time (an entry whose time is not the domain's sleepUntil any more is stale). */
   private readonly sleepers = new TimerHeap<Domain>();
+
+  /** The pCPUs of a domain without affinity. */
+  private readonly everyCpu: readonly number[];
+
+  constructor(private readonly pcpus: number) {
+    this.everyCpu = Array.from({ length: pcpus }, (_, i) => i);
+  }
 
   add(d: Domain): void {
     this.members.add(d);
@@ -58,20 +73,33 @@ export class CreditScheduler {
     if (elapsed < PERIOD_MS) return;
     this.periodStart = now;
     // Xen credits the active vCPUs: domains asleep on a timer are not, so an idle host's
-    // accounting costs nothing per sleeping domain.
-    let totalWeight = 0;
-    for (const d of this.awake) if (this.active(d)) totalWeight += d.weight;
-    if (totalWeight === 0) return;
-    // Credit for the time that really passed (the loop may notice a period late), at most two periods.
-    const credit = Math.min(elapsed, 2 * PERIOD_MS) * this.pcpus;
+    // accounting costs nothing per sleeping domain. A domain's weight is spread over the pCPUs
+    // its affinity allows, and each pCPU's time goes to the domains that may run there: two
+    // domains pinned to one pCPU share that one by weight while the other pCPU serves the rest.
+    const cpuWeight = new Array<number>(this.pcpus).fill(0);
     for (const d of this.awake) {
       if (!this.active(d)) continue;
-      const share = (credit * d.weight) / totalWeight;
+      const cpus = this.cpusOf(d);
+      for (const c of cpus) cpuWeight[c] += d.weight / cpus.length;
+    }
+    // Credit for the time that really passed (the loop may notice a period late), at most two periods.
+    const credit = Math.min(elapsed, 2 * PERIOD_MS);
+    for (const d of this.awake) {
+      if (!this.active(d)) continue;
+      const cpus = this.cpusOf(d);
+      let share = 0;
+      for (const c of cpus) share += (credit * d.weight) / cpus.length / cpuWeight[c];
+      // One domain's vCPUs run on one pCPU at a time: it cannot use more than that.
+      share = Math.min(share, credit);
       // Credit does not pile up: an idle domain cannot save a burst for later.
       d.credit = Math.min(d.credit + share, share);
       // A slice that ran past the cap is paid back from the next period's allowance.
       d.periodUsedMs = Math.max(0, d.periodUsedMs - (credit * d.cap) / 100);
     }
+  }
+
+  private cpusOf(d: Domain): readonly number[] {
+    return d.affinity.length === 0 ? this.everyCpu : d.affinity;
   }
 
   private active(d: Domain): boolean {
@@ -91,13 +119,13 @@ export class CreditScheduler {
     }
   }
 
-  /** The domain to run next, or undefined when none is runnable. */
-  pick(now: number): Domain | undefined {
+  /** The domain pCPU `cpu` runs next, or undefined when none is runnable there. */
+  pick(now: number, cpu: number): Domain | undefined {
     this.wakeDue(now);
     let best: Domain | undefined;
     let bestRank = -1;
     for (const d of this.awake) {
-      if (!d.runnable(now) || this.capped(d)) continue;
+      if (!d.runnable(now) || !d.mayRunOn(cpu) || this.capped(d)) continue;
       const rank = d.boosted ? 2 : d.credit > 0 ? 1 : 0;
       if (rank > bestRank || (rank === bestRank && best !== undefined && d.lastRan < best.lastRan)) {
         best = d;
@@ -105,6 +133,26 @@ export class CreditScheduler {
       }
     }
     return best;
+  }
+
+  /**
+   * How long the slice `d` is given at `now` may run: the time slice, but no longer than its
+   * credit if it has some (it runs that off in one go, so the pCPU changes hands seldom and
+   * weights still share it finely), or than the rest of this period if it has none (it runs only
+   * because nobody with credit may, and the next period may give some), or than what its cap
+   * leaves it of this period.
+   */
+  sliceMs(d: Domain, now: number): number {
+    let ms = Math.min(TIME_SLICE_MS, d.credit > 0 ? d.credit : this.periodStart + PERIOD_MS - now);
+    if (d.cap > 0) ms = Math.min(ms, (PERIOD_MS * d.cap) / 100 - d.periodUsedMs);
+    return Math.max(MIN_SLICE_MS, ms);
+  }
+
+  /** Whether a domain that just woke waits for pCPU `cpu` (Xen's BOOST: it preempts the one running there). */
+  boostedWaiting(now: number, cpu: number): boolean {
+    this.wakeDue(now);
+    for (const d of this.awake) if (d.boosted && d.runnable(now) && d.mayRunOn(cpu)) return true;
+    return false;
   }
 
   charge(d: Domain, ms: number, now: number): void {

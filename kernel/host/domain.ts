@@ -31,6 +31,17 @@ export class Domain {
   periodUsedMs = 0;
   cpuMs = 0;
   lastRan = 0;
+  /** The pCPUs it may run on, ascending (empty: any). All its vCPUs share them. */
+  affinity: readonly number[] = [];
+  /** The pCPU running a slice of it now. */
+  onCpu: number | undefined;
+  /** The pCPU that ran its last slice. */
+  lastCpu: number | undefined;
+  /**
+   * Woken (an event, input) since its slice began: if the slice ends with the guest idle, it was
+   * idle before the event reached it, and must not sleep on it.
+   */
+  wokenInSlice = false;
   /** Virtio devices served by backend processes, by BackendLinks.keyOf. */
   readonly devices = new Map<string, { readonly slot: number; readonly device: RemoteDevice }>();
   /** Event channels bound by backend processes (evtchn.bind), by BackendLinks.keyOf. */
@@ -56,9 +67,14 @@ export class Domain {
     this.specNow = { ...this.specNow, name };
   }
 
-  /** Whether the scheduler may run it now. */
+  /** Whether the scheduler may run it now (it is not running already). */
   runnable(now: number): boolean {
-    return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now;
+    return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now && this.onCpu === undefined;
+  }
+
+  /** Whether its affinity lets it run on pCPU `cpu`. */
+  mayRunOn(cpu: number): boolean {
+    return this.affinity.length === 0 || this.affinity.includes(cpu);
   }
 
   recordConsole(bytes: Uint8Array): void {
@@ -97,6 +113,7 @@ export class Domain {
   /** An event or input arrived: it runs again as soon as the scheduler picks it. */
   wakeUp(): void {
     this.sleepUntil = 0;
+    this.wokenInSlice = true;
     this.onWoken();
   }
 
@@ -134,6 +151,8 @@ export class Domain {
       cpuTimeNs: Math.round(this.cpuMs * 1e6),
       weight: this.weight,
       cap: this.cap,
+      cpus: this.affinity,
+      ...(this.lastCpu !== undefined ? { cpu: this.lastCpu } : {}),
       ...(this.shutdownReason !== undefined ? { shutdownReason: this.shutdownReason } : {}),
     };
   }

@@ -74,7 +74,7 @@ export class KernelServer {
       }
       for (const m of messages) {
         if (isBackendPost(m)) this.backendPost(client, m);
-        else writeBatched(socket, encodeFrame(this.answer(client, m)));
+        else this.answer(client, m);
       }
     });
     socket.on("error", () => {});
@@ -99,19 +99,27 @@ export class KernelServer {
     }
   }
 
-  private answer(client: Client, message: unknown): ReplyFrame {
+  /** Reply to a request; one that waits for its domain's slice to end (a Promise) is answered then. */
+  private answer(client: Client, message: unknown): void {
     const id = typeof message === "object" && message !== null && typeof (message as { id?: unknown }).id === "number"
       ? (message as { id: number }).id : 0;
+    const send = (reply: ReplyFrame): void => {
+      if (!client.socket.destroyed) writeBatched(client.socket, encodeFrame(reply));
+    };
+    const failed = (e: unknown): void => {
+      if (!(e instanceof ProtocolError) && !(e instanceof HypervisorError)) throw e;
+      if (e instanceof ProtocolError) this.log(`bad request: ${e.message}`);
+      send({ id, ok: false, error: e.message });
+    };
+    let result: unknown;
     try {
-      const req = checkRequest(message);
-      return { id: req.id, ok: true, result: this.dispatch(client, req) ?? null };
+      result = this.dispatch(client, checkRequest(message));
     } catch (e) {
-      if (e instanceof ProtocolError || e instanceof HypervisorError) {
-        if (e instanceof ProtocolError) this.log(`bad request: ${e.message}`);
-        return { id, ok: false, error: e.message };
-      }
-      throw e;
+      failed(e);
+      return;
     }
+    if (result instanceof Promise) result.then((r: unknown) => send({ id, ok: true, result: r ?? null }), failed);
+    else send({ id, ok: true, result: result ?? null });
   }
 
   private dispatch(client: Client, req: RequestFrame): unknown {
@@ -131,6 +139,7 @@ export class KernelServer {
       case "domain.shutdown": return hv.shutdown(req.domid, req.reason);
       case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
       case "domain.rename": return hv.rename(req.domid, req.name).info();
+      case "domain.affinity": return hv.setAffinity(req.domid, req.cpus).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
       case "console.tail": return hv.get(req.domid).consoleTailBytes();
       case "framebuffer.read": return hv.framebufferRead(req.domid, req.full);

@@ -72,8 +72,16 @@ export class MachineError extends Error {
   override name = "MachineError";
 }
 
+let machines = 0;
+
 export class Machine {
+  /** Names this machine to the pCPU workers that keep an instance of the kernel on its memory. */
+  readonly id = ++machines;
   private readonly kernel: WasmKernel;
+  /** A slice of it runs on a pCPU worker's instance now: this one's globals are stale. */
+  private away = false;
+  /** What waits for the machine to come back from a pCPU worker. */
+  private readonly homeQueue: (() => void)[] = [];
   private readonly mem: GuestMemory;
   private readonly queues: Virtqueues;
   private readonly ramBytes: number;
@@ -83,6 +91,8 @@ export class Machine {
 
   /** Bytes the guest wrote to its console. */
   onConsole: (bytes: Uint8Array) => void = () => {};
+  /** Work waits for a slice running on a pCPU worker to end (atHome): the host may cut it short. */
+  onAwayWork: () => void = () => {};
   /** An event arrived for this machine while it may sleep (an interrupt is now pending). */
   onWake: () => void = () => this.wake?.();
   onLog: (msg: string) => void = (msg) => process.stderr.write(`domus: ${msg}\n`);
@@ -122,6 +132,7 @@ export class Machine {
         this.onWake(); // an answer from a backend may come while the guest sleeps
       },
       (msg) => this.onLog(msg),
+      (work) => this.atHome(work),
     );
     for (const dev of config.virtio ?? []) this.queues.attach(dev);
     if (saved === undefined) this.reset();
@@ -323,11 +334,13 @@ export class Machine {
     return new PvDomain(this.config.domid ?? 1, this.mem, layout, {
       console: (bytes) => this.onConsole(bytes),
       wake: () => this.onWake(),
+      atHome: (work) => this.atHome(work),
     }, saved);
   }
 
   /** Bytes typed at the console; returns how many the guest took (its FIFO or ring may be full). */
   input(bytes: Uint8Array): number {
+    if (this.away) return 0; // taken after the slice (Domain.feedInput)
     if (this.pv !== undefined) return this.pv.consoleInput(bytes);
     let taken = 0;
     for (const b of bytes) {
@@ -423,8 +436,66 @@ export class Machine {
 
   /** Run one slice of at most `budget` instructions and serve what the guest asked for. */
   step(budget = SLICE_INSTRUCTIONS): StepResult {
+    return this.exited(this.kernel.exports.run(budget));
+  }
+
+  /**
+   * Hand the machine to another instance of the kernel on its memory, for a slice on a pCPU
+   * worker (kernel/host/pcpu/): until `arrive`, what would touch it waits (atHome).
+   */
+  leave(): { readonly id: number; readonly memory: WebAssembly.Memory } {
+    this.kernel.exports.park();
+    this.away = true;
+    return { id: this.id, memory: this.kernel.memory };
+  }
+
+  /** The slice on a pCPU worker ended with `reason` (an EXIT_*): take the machine back and serve it. */
+  arrive(reason: number): StepResult {
+    this.kernel.exports.unpark();
+    this.away = false;
+    try {
+      return this.exited(reason);
+    } finally {
+      for (const work of this.homeQueue.splice(0)) work();
+    }
+  }
+
+  /**
+   * The slice on a pCPU worker failed (its worker died): the host's instance still holds the
+   * state from before `leave`, and what waited for the machine goes ahead. The caller crashes the
+   * domain: its memory is what the lost slice left.
+   */
+  abandon(): void {
+    this.away = false;
+    for (const work of this.homeQueue.splice(0)) work();
+  }
+
+  /**
+   * Run `work` now, or once a slice running on a pCPU worker has ended: what touches the kernel's
+   * state (interrupt lines, the event bitmaps in shared_info) must not race the guest.
+   */
+  atHome(work: () => void): void {
+    if (!this.away) {
+      work();
+      return;
+    }
+    this.homeQueue.push(work);
+    if (this.homeQueue.length === 1) this.onAwayWork();
+  }
+
+  /** `work`'s result, once it has run at home (atHome): for requests that read or change the kernel's state. */
+  whenHome<T>(work: () => T): Promise<T> {
+    return new Promise((resolve, reject) => this.atHome(() => {
+      try {
+        resolve(work());
+      } catch (e) {
+        reject(e);
+      }
+    }));
+  }
+
+  private exited(reason: number): StepResult {
     const k = this.kernel.exports;
-    const reason = k.run(budget);
     this.drainConsole();
     switch (reason) {
       case EXIT_POWEROFF: {

@@ -60,6 +60,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_DOMID = 0x7fef;
 const MAX_MEMORY_MIB = 3072;
 
+function cpuList(v: Record<string, unknown>): number[] {
+  if (!Array.isArray(v.cpus) || v.cpus.length > 1024 || v.cpus.some((c) => !Number.isInteger(c) || c < 0 || c > 1023)) {
+    throw new ProtocolError("cpus must be a list of pCPU numbers");
+  }
+  return v.cpus as number[];
+}
+
 function spec(v: unknown): DomainSpec {
   if (!isObj(v)) throw new ProtocolError("spec must be an object");
   const name = str(v, "name", 64);
@@ -71,9 +78,7 @@ function spec(v: unknown): DomainSpec {
   const memoryMiB = int(v, "memoryMiB", 16, MAX_MEMORY_MIB);
   const maxmemMiB = int(v, "maxmemMiB", memoryMiB, MAX_MEMORY_MIB);
   const vcpus = int(v, "vcpus", 1, 8);
-  if (!Array.isArray(v.cpus) || v.cpus.some((c) => !Number.isInteger(c) || c < 0 || c > 1023)) {
-    throw new ProtocolError("cpus must be a list of pCPU numbers");
-  }
+  const cpus = cpuList(v);
   if (v.bios !== null && typeof v.bios !== "string") throw new ProtocolError("bios must be a path or null");
   return {
     name,
@@ -82,7 +87,7 @@ function spec(v: unknown): DomainSpec {
     memoryMiB,
     maxmemMiB,
     vcpus,
-    cpus: v.cpus as number[],
+    cpus,
     bios: v.bios === null ? null : str(v, "bios"),
     kernel: optStr(v, "kernel"),
     ramdisk: optStr(v, "ramdisk"),
@@ -121,6 +126,7 @@ export function checkRequest(m: unknown): RequestFrame {
     }
     case "domain.sched":
       return { id, op, domid: int(m, "domid", 1, MAX_DOMID), weight: optInt(m, "weight", 1, MAX_WEIGHT), cap: optInt(m, "cap", 0, 100 * 64) };
+    case "domain.affinity": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), cpus: cpuList(m) };
     case "domain.rename": {
       const name = str(m, "name", 64);
       if (!NAME.test(name)) throw new ProtocolError(`name "${name}" may hold letters, digits and _ . + - (64 at most)`);

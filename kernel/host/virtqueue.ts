@@ -84,6 +84,8 @@ export class Virtqueues {
     private readonly mem: GuestMemory,
     private readonly raise: (slot: number, bits: number) => void,
     private readonly log: (msg: string) => void,
+    /** Runs an answer's publication when the machine is not running elsewhere (Machine.atHome). */
+    private readonly atHome: (work: () => void) => void = (work) => work(),
   ) {}
 
   private slotView(slot: number): DataView {
@@ -287,10 +289,10 @@ export class Virtqueues {
   private hand(slot: number, q: number, ring: Ring, chain: DescriptorChain): void {
     const taken: Inflight = { q, head: chain.head, epoch: this.epochOf(slot) };
     this.inflight[slot].add(taken);
-    ring.dev.handle(q, chain, (written) => {
+    ring.dev.handle(q, chain, (written) => this.atHome(() => {
       this.inflight[slot].delete(taken);
       this.complete(slot, q, taken.epoch, ring.usedView, ring.availView, chain.head, written);
-    });
+    }));
   }
 
   /** Publish one answered chain, unless the device was reset or replaced since it was taken. */

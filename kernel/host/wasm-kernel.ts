@@ -13,6 +13,10 @@ export interface KernelExports {
   saveState(): void;
   /** After reset: go on from what the host wrote to the save area, hart blocks, slots, RAM and P2M. */
   restoreState(): void;
+  /** Hand the machine to another instance on the same memory (a pCPU worker's), between slices. */
+  park(): void;
+  /** Take up a machine that another instance parked. */
+  unpark(): void;
   run(budget: number): number;
   exitCode(): number;
   idleMs(): number;
@@ -56,10 +60,16 @@ export function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Instantiate a kernel whose linear memory holds `ramBytes` of guest RAM. */
-export function loadKernel(ramBytes: number): WasmKernel {
-  const pages = Math.ceil((GUEST_RAM_HOST_BASE + ramBytes) / WASM_PAGE_SIZE);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+/**
+ * A clock every thread of the process reads alike (performance.now() counts from each thread's
+ * own start), so a machine's mtime goes on smoothly when it moves between pCPU workers.
+ */
+export function monotonicMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** An instance of the kernel on `memory`; instantiating writes nothing there but the kernel's constants. */
+export function instantiateKernel(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
   const imports = {
     env: {
       memory,
@@ -68,12 +78,18 @@ export function loadKernel(ramBytes: number): WasmKernel {
       },
     },
     host: {
-      monotonicMs: (): number => performance.now(),
+      monotonicMs,
       wallClockMs: (): number => Date.now(),
     },
   };
-  const instance = new WebAssembly.Instance(kernelModule(), imports);
-  const exports = instance.exports as unknown as KernelExports;
+  return new WebAssembly.Instance(module, imports).exports as unknown as KernelExports;
+}
+
+/** Instantiate a kernel whose linear memory holds `ramBytes` of guest RAM. */
+export function loadKernel(ramBytes: number): WasmKernel {
+  const pages = Math.ceil((GUEST_RAM_HOST_BASE + ramBytes) / WASM_PAGE_SIZE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const exports = instantiateKernel(kernelModule(), memory);
   return {
     memory,
     exports,

@@ -26,6 +26,10 @@ export const VIRTIO_SLOT_STATE_SIZE: usize = 0x400;
 export const SAVE_AREA_BASE: usize = 0x115000;
 export const SAVE_AREA_SIZE: usize = 0x1000;
 
+/** The PLIC's registers and lines (kernel/devices/plic.ts). */
+export const PLIC_STATE_BASE: usize = 0x116000;
+export const PLIC_STATE_SIZE: usize = 0x1000;
+
 /**
  * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of
  * TLB_ENTRIES direct-mapped entries {tag: u64 = page-aligned va, or all ones when empty;

@@ -48,6 +48,10 @@ export interface DomainInfo {
   readonly cpuTimeNs: number;
   readonly weight: number;
   readonly cap: number;
+  /** The pCPUs its vCPUs may run on (empty: any). */
+  readonly cpus: readonly number[];
+  /** The pCPU that ran it last; absent until it has run. */
+  readonly cpu?: number;
   /** Why the domain stopped, once it is in state shutdown or crashed. */
   readonly shutdownReason?: ShutdownReason;
 }
@@ -62,6 +66,8 @@ export type Request =
   | { readonly op: "domain.unpause"; readonly domid: number }
   | { readonly op: "domain.shutdown"; readonly domid: number; readonly reason: "poweroff" | "reboot" }
   | { readonly op: "domain.sched"; readonly domid: number; readonly weight?: number; readonly cap?: number }
+  /** Which pCPUs the domain's vCPUs may run on from now on (empty: any); replies DomainInfo. */
+  | { readonly op: "domain.affinity"; readonly domid: number; readonly cpus: readonly number[] }
   /** Give a domain another name (rename-restart moves a stopped domain aside). */
   | { readonly op: "domain.rename"; readonly domid: number; readonly name: string }
   | { readonly op: "console.write"; readonly domid: number; readonly data: Uint8Array }

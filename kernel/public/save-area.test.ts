@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { PLIC_CONTEXTS, PLIC_SOURCES, PLIC_WORDS } from "./board.js";
 import { SAVE_AREA_SIZE } from "./kernel-abi.js";
-import { SA_END, SA_PLIC_CLAIMED, SA_PLIC_ENABLE, SA_PLIC_PRIORITY, SA_PLIC_THRESHOLD, SA_UART_RX_TAIL } from "./save-area.js";
+import { SA_END, SA_HANDOFF_END, SA_HARTS, SA_PLIC_CLAIMED, SA_PLIC_ENABLE, SA_PLIC_PRIORITY, SA_PLIC_THRESHOLD, SA_UART_RX_TAIL } from "./save-area.js";
 
 describe("the kernel's save area", () => {
   it("holds the PLIC's registers without overlap, after the scalar fields, within its room", () => {
@@ -14,5 +14,10 @@ describe("the kernel's save area", () => {
     expect(SA_PLIC_THRESHOLD).toBeGreaterThanOrEqual(SA_PLIC_ENABLE + PLIC_WORDS * PLIC_CONTEXTS * 4);
     expect(SA_END).toBe(SA_PLIC_THRESHOLD + PLIC_CONTEXTS * 4);
     expect(SA_END).toBeLessThanOrEqual(SAVE_AREA_SIZE);
+  });
+
+  it("keeps the hand-off fields after the saved ones, within its room", () => {
+    expect(SA_HARTS).toBeGreaterThanOrEqual(SA_END);
+    expect(SA_HANDOFF_END).toBeLessThanOrEqual(SAVE_AREA_SIZE);
   });
 });

@@ -35,3 +35,17 @@ export const SA_PLIC_CLAIMED: usize = 512; // PLIC_WORDS (3) words
 export const SA_PLIC_ENABLE: usize = 528; // PLIC_WORDS x PLIC_CONTEXTS (48) words
 export const SA_PLIC_THRESHOLD: usize = 720; // PLIC_CONTEXTS (16) words
 export const SA_END: usize = 784;
+
+/**
+ * The hand-off (`park`/`unpark`): the rest of what an instance of the kernel keeps in globals,
+ * exactly as it is, so that another instance on the same memory (a pCPU worker's) goes on with
+ * the machine. Not part of a saved state.
+ */
+export const SA_HARTS: usize = 784; // i32
+export const SA_P2M_HOLES: usize = 788; // i32: the P2M has holes
+export const SA_RAM_BYTES: usize = 792; // u64
+export const SA_CLINT_OFFSET: usize = 800; // i64: mtime less the host's ticks
+export const SA_CLOCK_TICKS: usize = 808; // i64: the host's ticks last read (mtime never goes back)
+export const SA_UART_TX_LEN: usize = 816; // u32: bytes waiting in UART_TX_RING
+export const SA_EXIT_CODE: usize = 820; // i32: what exitCode() gives after the slice
+export const SA_HANDOFF_END: usize = 824;

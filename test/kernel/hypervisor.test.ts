@@ -40,8 +40,8 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function spec(name: string, kernelElf: string, memoryMiB = 16): DomainSpec {
-  return { name, builder: "hvm", memoryMiB, maxmemMiB: memoryMiB, vcpus: 1, cpus: [], bios: null, kernel: kernelElf };
+function spec(name: string, kernelElf: string, memoryMiB = 16, cpus: number[] = []): DomainSpec {
+  return { name, builder: "hvm", memoryMiB, maxmemMiB: memoryMiB, vcpus: 1, cpus, bios: null, kernel: kernelElf };
 }
 
 async function cpuSeconds(): Promise<Map<string, number>> {
@@ -52,9 +52,10 @@ async function cpuSeconds(): Promise<Map<string, number>> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("the credit scheduler", () => {
-  it("gives two CPU-bound domains with weights 256 and 512 CPU time in the ratio 1:2 (within 10%)", async () => {
-    const light = await client.createDomain(spec("light", probe("probe_spin")));
-    const heavy = await client.createDomain(spec("heavy", probe("probe_spin")));
+  it("gives two CPU-bound domains with weights 256 and 512 on one pCPU CPU time in the ratio 1:2 (within 10%)", async () => {
+    // Weights share a pCPU that both want: with one pCPU each, both would simply run.
+    const light = await client.createDomain(spec("light", probe("probe_spin"), 16, [0]));
+    const heavy = await client.createDomain(spec("heavy", probe("probe_spin"), 16, [0]));
     await client.sched(light, { weight: 256 });
     await client.sched(heavy, { weight: 512 });
     const before = await cpuSeconds();
@@ -76,6 +77,38 @@ describe("the credit scheduler", () => {
     const wall = (performance.now() - t0) / 1000;
     expect(used / wall).toBeLessThanOrEqual(0.27);
     expect(used / wall).toBeGreaterThan(0.15); // it does run
+  }, 20_000);
+});
+
+describe("pCPUs", () => {
+  it("runs two CPU-bound domains at once, each on the pCPU it is pinned to", async () => {
+    expect((await client.info()).pcpus).toBeGreaterThanOrEqual(2);
+    await client.createDomain(spec("left", probe("probe_spin"), 16, [0]));
+    await client.createDomain(spec("right", probe("probe_spin"), 16, [1]));
+    await sleep(500);
+    const before = await cpuSeconds();
+    const t0 = performance.now();
+    await sleep(3_000);
+    const after = await cpuSeconds();
+    const wall = (performance.now() - t0) / 1000;
+    const used = (name: string): number => after.get(name)! - before.get(name)!;
+    // One pCPU at a time could never give them more than the wall-clock time between them.
+    expect((used("left") + used("right")) / wall).toBeGreaterThan(1.5);
+    const list = await client.listDomains();
+    expect(list.find((d) => d.name === "left")).toMatchObject({ cpus: [0], cpu: 0 });
+    expect(list.find((d) => d.name === "right")).toMatchObject({ cpus: [1], cpu: 1 });
+  }, 20_000);
+
+  it("moves a running domain to the pCPU it is pinned to, and refuses a pCPU the host lacks", async () => {
+    const domid = await client.createDomain(spec("mover", probe("probe_spin"), 16, [0]));
+    await sleep(300);
+    expect((await client.listDomains()).find((d) => d.domid === domid)?.cpu).toBe(0);
+    await client.setAffinity(domid, [1]);
+    await sleep(300);
+    expect((await client.listDomains()).find((d) => d.domid === domid)).toMatchObject({ cpus: [1], cpu: 1 });
+    const { pcpus } = await client.info();
+    await expect(client.setAffinity(domid, [pcpus])).rejects.toThrow(`there is no pCPU ${pcpus}; this host has ${pcpus}`);
+    await expect(client.createDomain(spec("nowhere", probe("probe_spin"), 16, [pcpus + 3]))).rejects.toThrow(/nowhere: there is no pCPU/);
   }, 20_000);
 });
 

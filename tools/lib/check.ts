@@ -60,6 +60,15 @@ export function arr(o: Obj, key: string, what: string): unknown[] {
   return v;
 }
 
+export function intList(o: Obj, key: string, what: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number[] {
+  return arr(o, key, what).map((v, i) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw new ProtocolViolation(`${what}.${key}[${i}] must be a whole number from ${min} to ${max}, not ${describe(v)}`);
+    }
+    return v;
+  });
+}
+
 export function bytes(o: Obj, key: string, what: string): Uint8Array {
   const v = o[key];
   if (!(v instanceof Uint8Array)) throw new ProtocolViolation(`${what}.${key} must be bytes, not ${describe(v)}`);

@@ -19,6 +19,8 @@ export interface PvHooks {
   console(bytes: Uint8Array): void;
   /** An event was delivered: the domain may have work now. */
   wake(): void;
+  /** Run `work` when the domain is not running on a pCPU worker (Machine.atHome). */
+  atHome(work: () => void): void;
 }
 
 export class PvDomain implements GrantingDomain {
@@ -60,7 +62,8 @@ export class PvDomain implements GrantingDomain {
   }
 
   deliver(port: number): void {
-    this.evtchn.deliver(port);
+    // The pending and upcall bits are the guest's to clear: not while it runs on a pCPU worker.
+    this.hooks.atHome(() => this.evtchn.deliver(port));
     this.hooks.wake();
   }
 

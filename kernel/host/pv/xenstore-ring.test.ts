@@ -76,7 +76,7 @@ function setup(from?: { readonly linear: Uint8Array; readonly pv: PvState }) {
   const linear = from?.linear.slice() ?? new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
-  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {} }, from?.pv);
+  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {}, atHome: (work) => work() }, from?.pv);
   const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024 }, path, () => {});
   dom.storeRing = ring; // as the hypervisor keeps it
   rings.push(ring);

@@ -1,0 +1,29 @@
+// A pCPU: a worker thread that runs slices of whichever domains the scheduler gives it. It keeps
+// an instance of the kernel on the memory of each machine it has run; for a slice it takes the
+// machine up from where the last instance left it (`unpark`), runs it, and hands it back (`park`).
+// A slice is many calls of the kernel's `run` (each returns, so V8 optimises it): it goes on while
+// the guest only computes, for a quantum, unless the host preempts it.
+
+import { performance } from "node:perf_hooks";
+import { instantiateKernel, type KernelExports } from "../wasm-kernel.js";
+import { EXIT_BUDGET } from "../../public/kernel-abi.js";
+import type { SliceResult, SliceTask } from "./slice.js";
+
+const instances = new Map<number, KernelExports>();
+
+export default function runSlice(task: SliceTask): SliceResult {
+  for (const id of task.forget) instances.delete(id);
+  let k = instances.get(task.machine);
+  if (k === undefined) {
+    if (task.memory === undefined || task.module === undefined) throw new Error(`this pCPU has no instance for machine ${task.machine}`);
+    k = instantiateKernel(task.module, task.memory);
+    instances.set(task.machine, k);
+  }
+  k.unpark();
+  const end = performance.now() + task.quantumMs;
+  let reason: number;
+  do reason = k.run(task.budget);
+  while (reason === EXIT_BUDGET && performance.now() < end && Atomics.load(task.preempt, 0) === 0);
+  k.park();
+  return { reason };
+}

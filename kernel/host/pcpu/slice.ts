@@ -1,0 +1,22 @@
+// What the scheduler sends a pCPU worker for one slice, and what comes back.
+
+export interface SliceTask {
+  /** The machine (Machine.id) whose slice this is. */
+  readonly machine: number;
+  /** Its memory and the kernel's module, on the first slice this pCPU runs of it. */
+  readonly memory?: WebAssembly.Memory;
+  readonly module?: WebAssembly.Module;
+  /** Instructions per call of the kernel's `run`; the worker calls it again while the guest computes... */
+  readonly budget: number;
+  /** ...until this many milliseconds have passed, or the host asks for the pCPU back. */
+  readonly quantumMs: number;
+  /** Set (non-zero) by the host to end the slice at the next `run` boundary: an event waits for the domain, or a woken domain for the pCPU. */
+  readonly preempt: Int32Array;
+  /** Machines that are gone: the worker drops its instances of them first. */
+  readonly forget: readonly number[];
+}
+
+export interface SliceResult {
+  /** Why the slice ended (EXIT_*, kernel/public/kernel-abi.ts). */
+  readonly reason: number;
+}
