@@ -45,6 +45,24 @@ describe("HVM U-Boot domains under xm", () => {
     expect(table).toMatch(/^uboot1 +\d+ +512 +50$/m);
   });
 
+  it("xm vcpu-pin moves a running domain to another pCPU at once; xm vcpu-list shows where it runs", async () => {
+    const vcpu = async (): Promise<string[] | undefined> =>
+      (await host.xm("vcpu-list", "uboot1")).stdout.split("\n").map((line) => line.trim().split(/\s+/)).find((cells) => cells[0] === "uboot1");
+    for (const cpu of ["1", "0"]) {
+      const pin = await host.xm("vcpu-pin", "uboot1", "0", cpu);
+      expect(pin.code).toBe(0);
+      expect(pin.stderr).not.toContain("next start");
+      // Name ID VCPU CPU State Time(s) CPU-Affinity: U-Boot polls its console, so it runs where it may.
+      const row = await eventually(`uboot1 on pCPU ${cpu}`, vcpu, (cells) => cells?.[3] === cpu);
+      expect(row?.[6]).toBe(cpu);
+    }
+    expect((await host.xm("vcpu-pin", "uboot1", "all", "all")).code).toBe(0);
+    expect((await vcpu())?.slice(6).join(" ")).toBe("any cpu");
+    const bad = await host.xm("vcpu-pin", "uboot1", "0", "7");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("there is no pCPU 7");
+  });
+
   it("keeps running guests across a kill -9 of xend, and their consoles answer", async () => {
     const before = listRows((await host.xm("list")).stdout).map((r) => r.slice(0, 3));
     process.kill(host.servicePid("xend"), "SIGKILL");

@@ -215,7 +215,6 @@ export class Xend {
 
   private runningRow(d: DomainInfo): XendDomain {
     const rec = this.records.get(d.domid);
-    const config = rec === undefined ? undefined : this.parseStored(rec.config, `domain ${d.domid}`);
     return {
       name: this.nameOf(d),
       domid: d.domid,
@@ -228,7 +227,7 @@ export class Xend {
       cap: d.cap,
       startTime: rec?.startTime ?? null,
       managed: rec?.managed ?? false,
-      cpus: config?.config.cpus ?? [],
+      cpus: d.cpus,
     };
   }
 
@@ -539,10 +538,11 @@ export class Xend {
   /**
    * vcpu-pin, vcpu-set, mem-set, mem-max. mem-set on a running domain sets its balloon's target,
    * as Xen's xend does: memory/target (KiB) in the domain's home, which the guest's balloon
-   * driver follows (minios's does; `xm list` shows what the guest holds). For the others the
-   * kernel has no operation yet, so for a running domain the new value is kept in its
-   * configuration (and its managed file) and applies at its next start; the result says so. A
-   * managed domain that is not running simply changes.
+   * driver follows (minios's does; `xm list` shows what the guest holds). vcpu-pin moves a
+   * running domain's vCPUs at once (the kernel's affinity). For the others the kernel has no
+   * operation yet, so for a running domain the new value is kept in its configuration (and its
+   * managed file) and applies at its next start; the result says so. A managed domain that is
+   * not running simply changes.
    */
   async changeResources(ref: string, change: ResourceChange, what: string): Promise<XendChangeResult> {
     const r = await this.resolve(ref);
@@ -562,18 +562,27 @@ export class Xend {
       this.updateRecordConfig(r.info.domid, change);
       return {};
     }
+    if (change.pin !== undefined && Object.keys(change).length === 1) {
+      await this.kernel().setAffinity(r.info.domid, change.pin.cpus).catch((e: Error) => {
+        throw new XendError(`cannot pin the vCPUs of '${r.name}': ${e.message}`);
+      });
+      this.updateRecordConfig(r.info.domid, change);
+      return {};
+    }
     this.updateRecordConfig(r.info.domid, change);
     return { deferred: `the kernel cannot change a running domain's ${what} yet (kernel protocol v${1}); '${r.name}' gets the new value at its next start` };
   }
 
   async vcpuList(refs?: readonly string[]): Promise<XendVcpu[]> {
     const rows = (await this.list(refs)).filter((d) => d.domid !== null);
+    const lastCpu = new Map((await this.kernel().listDomains()).map((d) => [d.domid, d.cpu ?? null]));
     const out: XendVcpu[] = [];
     for (const d of rows) {
       for (let v = 0; v < d.vcpus; v++) {
         out.push({
-          // Domain-0's vCPU n is host CPU n; the kernel does not report where a guest's vCPU runs.
-          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: d.domid === 0 ? v : null,
+          // Domain-0's vCPU n is host CPU n. A guest's vCPUs share one pCPU at a time: the one
+          // that ran its last slice (none before it first runs).
+          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: d.domid === 0 ? v : lastCpu.get(d.domid ?? 0) ?? null,
           state: d.state === "paused" ? "paused" : d.state === "running" ? "running" : d.state === "blocked" ? "blocked" : "offline",
           // The kernel reports CPU time per domain, not per vCPU: each vCPU shows an equal share.
           cpuTimeS: d.cpuTimeS / d.vcpus,
