@@ -27,7 +27,7 @@ import { Pv, pvReset } from "./cpu/sbi";
 
 export { uartPush, uartTxPending, uartTxClear } from "./devices/uart";
 export { virtioInterrupt } from "./devices/virtio-mmio";
-export { startPv, hartReg, setHartReg, blockHart } from "./cpu/pv-start";
+export { startPv, hartReg, setHartReg } from "./cpu/pv-start";
 
 const BURST: i32 = 1024;
 /**

@@ -42,16 +42,3 @@ export function hartReg(h: i32, r: i32): u64 {
 export function setHartReg(h: i32, r: i32, v: u64): void {
   if ((r & 31) != 0) store<u64>(hartBlock(h) + (<usize>(r & 31) << 3), v);
 }
-
-/** SCHEDOP_block: the hart sleeps as in WFI until an enabled interrupt (event, timer) is pending. */
-export function blockHart(h: i32): void {
-  if (h == CPU.hart) CPU.waiting = true;
-  else {
-    saveHart();
-    const current = CPU.hart;
-    loadHart(h);
-    CPU.waiting = true;
-    saveHart();
-    loadHart(current);
-  }
-}

@@ -9,7 +9,7 @@ import { flushAllTlbs, isRam, ramHost } from "./mmu";
 import { requestExit, endBurst } from "./exit";
 import { consoleOut, uartPop } from "../devices/uart";
 import { EXIT_HYPERCALL, EXIT_POWEROFF, EXIT_RESET } from "../public/kernel-abi";
-import { SBI_EXT_DOMUS } from "../public/xen/hypercall";
+import { SBI_EXT_DOMUS, HYPERVISOR_sched_op, SCHEDOP_block, SCHEDOP_poll } from "../public/xen/hypercall";
 import { VCPU_INFO_SIZE, VI_UPCALL_MASK, VI_UPCALL_PENDING } from "../public/xen/shared-info";
 
 const EXT_LEGACY_SET_TIMER: u64 = 0x00;
@@ -122,6 +122,15 @@ export function sbiCall(): void {
   const a0 = getX(A0);
   const a1 = getX(A1);
   if (eid == <u64>SBI_EXT_DOMUS) {
+    // SCHEDOP_block (and poll, which Domus treats alike) needs nothing of the host: the hart
+    // waits as in WFI until its upcall or timer is pending. Served here, an idle guest's tick
+    // ends its slice once (asleep), not twice.
+    if (fid == <u64>HYPERVISOR_sched_op && (a0 == <u64>SCHEDOP_block || a0 == <u64>SCHEDOP_poll)) {
+      setX(A0, 0);
+      CPU.waiting = true;
+      endBurst();
+      return;
+    }
     requestExit(EXIT_HYPERCALL, CPU.hart);
     return;
   }

@@ -119,13 +119,13 @@ export class CreditScheduler {
     }
   }
 
-  /** The domain pCPU `cpu` runs next, or undefined when none is runnable there. */
-  pick(now: number, cpu: number): Domain | undefined {
+  /** The domain to run next of those `where` accepts (a pCPU's affinity, say), or undefined when none is runnable. */
+  pick(now: number, where: (d: Domain) => boolean): Domain | undefined {
     this.wakeDue(now);
     let best: Domain | undefined;
     let bestRank = -1;
     for (const d of this.awake) {
-      if (!d.runnable(now) || !d.mayRunOn(cpu) || this.capped(d)) continue;
+      if (!d.runnable(now) || !where(d) || this.capped(d)) continue;
       const rank = d.boosted ? 2 : d.credit > 0 ? 1 : 0;
       if (rank > bestRank || (rank === bestRank && best !== undefined && d.lastRan < best.lastRan)) {
         best = d;
@@ -146,13 +146,6 @@ export class CreditScheduler {
     let ms = Math.min(TIME_SLICE_MS, d.credit > 0 ? d.credit : this.periodStart + PERIOD_MS - now);
     if (d.cap > 0) ms = Math.min(ms, (PERIOD_MS * d.cap) / 100 - d.periodUsedMs);
     return Math.max(MIN_SLICE_MS, ms);
-  }
-
-  /** Whether a domain that just woke waits for pCPU `cpu` (Xen's BOOST: it preempts the one running there). */
-  boostedWaiting(now: number, cpu: number): boolean {
-    this.wakeDue(now);
-    for (const d of this.awake) if (d.boosted && d.runnable(now) && d.mayRunOn(cpu)) return true;
-    return false;
   }
 
   charge(d: Domain, ms: number, now: number): void {

@@ -23,6 +23,11 @@ export class Domain {
   onWoken: () => void = () => {};
   /** Woke from sleep since it last ran: runs ahead of domains that used up their credit. */
   boosted = false;
+  /**
+   * Its last run used its whole budget, rather than stopping to sleep or to ask the host for
+   * something: its next run goes to a pCPU worker (Hypervisor.runAtHome).
+   */
+  computing = false;
   weight = DEFAULT_WEIGHT;
   cap = DEFAULT_CAP;
   /** Milliseconds of CPU this domain may still use at its priority (Xen's credit). */

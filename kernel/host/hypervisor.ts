@@ -7,7 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { availableParallelism, totalmem } from "node:os";
 import { randomUUID } from "node:crypto";
-import { Machine, MachineError } from "./machine.js";
+import { Machine, MachineError, type StepResult } from "./machine.js";
 import { Domain } from "./domain.js";
 import { PCpus, type PCpu } from "./pcpu/pcpus.js";
 import type { SliceResult } from "./pcpu/slice.js";
@@ -26,7 +26,12 @@ import {
   PROTOCOL_VERSION, type VirtioDoneFrame, type RingRespondFrame, type EvtchnEventFrame, type FramebufferBand, type DomainSpec, type DomainState, type HostInfo, type ShutdownReason, type VirtioConfigPage,
 } from "../public/protocol.js";
 
+/** Instructions per call of the kernel's `run` on a pCPU worker (a slice is many calls). */
 const SLICE_INSTRUCTIONS = 200_000;
+/** A run on the kernel process's own thread (runAtHome): about 150 us of guest code at most. */
+const HOME_BURST_INSTRUCTIONS = 50_000;
+/** How long one pass of the loop spends on such runs before it serves requests again. */
+const HOME_PASS_MS = 2;
 const FIRST_DOMID = 1;
 const MAX_DOMID = 0x7fef;
 const MiB = 1024 * 1024;
@@ -69,8 +74,6 @@ function ringKey(peer: BackendPeer, domid: number, devid: number, index: number)
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
   private readonly pcpus: PCpus;
-  /** By pCPU: the domain whose slice it runs. */
-  private readonly running: (Domain | undefined)[] = [];
   private readonly sched: CreditScheduler;
   private readonly links = new BackendLinks((msg) => this.log(msg));
   private nextDomid = FIRST_DOMID;
@@ -461,25 +464,53 @@ export class Hypervisor {
     this.domains.clear();
   }
 
-  /** Give every free pCPU a domain to run, until stop(); then the pCPU workers end. */
+  /**
+   * Until stop(): domains that stopped short last time run here first, then every free pCPU gets
+   * a domain to run; then the pCPU workers end.
+   */
   async loop(): Promise<void> {
     while (!this.stopped) {
       const now = performance.now();
       this.sched.account(now);
+      const more = this.runAtHome(now);
       for (const cpu of this.pcpus.all) {
-        if (cpu.busy) {
-          // A domain that just woke goes ahead of one that computes (Xen's BOOST).
-          const running = this.running[cpu.id];
-          if (running !== undefined && !running.boosted && this.sched.boostedWaiting(now, cpu.id)) cpu.preempt();
-          continue;
-        }
-        const d = this.sched.pick(now, cpu.id);
+        if (cpu.busy) continue;
+        const d = this.sched.pick(now, (x) => x.mayRunOn(cpu.id));
         if (d !== undefined) this.runOn(cpu, d);
       }
       // A slice's end kicks the loop, as do events and new work.
-      await this.sleep(this.sched.nextWake(now) - now);
+      if (more) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await this.sleep(this.sched.nextWake(now) - now);
     }
     await this.pcpus.close();
+  }
+
+  /**
+   * A domain whose last run stopped short (it went to sleep, or asked the host for something)
+   * most likely does so again soon: a tick, a hypercall, a ring notification. Its next run is a
+   * short burst on this thread, which costs it nothing to hand over (a round trip to a pCPU
+   * worker costs several times an idle guest's tick); one that uses its whole burst computes, and
+   * goes to a pCPU. The bursts of one pass take at most HOME_PASS_MS, so requests and backends
+   * are served between passes. Returns whether such domains still wait.
+   */
+  private runAtHome(now: number): boolean {
+    const until = now + HOME_PASS_MS;
+    for (;;) {
+      const d = this.sched.pick(now, (x) => !x.computing);
+      if (d === undefined) return false;
+      if (performance.now() >= until) return true;
+      d.state = "running";
+      d.wokenInSlice = false;
+      const start = performance.now();
+      let r: StepResult;
+      try {
+        r = d.machine.step(HOME_BURST_INSTRUCTIONS);
+      } catch (e) {
+        this.crashed(d, e);
+        continue;
+      }
+      this.ran(d, r, start);
+    }
   }
 
   private runOn(cpu: PCpu, d: Domain): void {
@@ -487,13 +518,11 @@ export class Hypervisor {
     d.onCpu = cpu.id;
     d.lastCpu = cpu.id;
     d.wokenInSlice = false;
-    this.running[cpu.id] = d;
     const start = performance.now();
     cpu.run(d.machine.leave(), SLICE_INSTRUCTIONS, this.sched.sliceMs(d, start)).then(
       (r) => this.sliceEnded(d, r, start),
       (e: unknown) => {
         d.onCpu = undefined;
-        this.running[cpu.id] = undefined;
         d.machine.abandon();
         if (d.state === "running") {
           this.log(`domain ${d.domid}: its slice on pCPU ${cpu.id} failed: ${(e as Error).message}`);
@@ -504,13 +533,7 @@ export class Hypervisor {
     );
   }
 
-  /**
-   * A slice that began at `start` ended. The domain is charged the time the pCPU was its, handing
-   * over included (about 0.4 ms a slice here): what is lost between slices is then shared by
-   * weight, not taken from whoever runs last in a period.
-   */
   private sliceEnded(d: Domain, slice: SliceResult, start: number): void {
-    this.running[d.onCpu!] = undefined;
     d.onCpu = undefined;
     this.kick();
     // Destroyed, shut down or crashed while the slice ran: what the guest asked for is moot.
@@ -518,24 +541,38 @@ export class Hypervisor {
       d.machine.abandon();
       return;
     }
-    let r;
+    let r: StepResult;
     try {
       r = d.machine.arrive(slice.reason);
     } catch (e) {
-      if (!(e instanceof MachineError)) throw e;
-      this.log(`domain ${d.domid}: ${e.message}`);
-      this.markStopped(d, "crash");
+      this.crashed(d, e);
       return;
     }
+    this.ran(d, r, start);
+  }
+
+  private crashed(d: Domain, e: unknown): void {
+    if (!(e instanceof MachineError)) throw e;
+    this.log(`domain ${d.domid}: ${e.message}`);
+    this.markStopped(d, "crash");
+  }
+
+  /**
+   * A run of `d` that began at `start` ended with `r`. The domain is charged the time since
+   * `start`, handing over to and from a pCPU included (about 0.4 ms a slice here): what is lost
+   * between slices is then shared by weight, not taken from whoever runs last in a period.
+   */
+  private ran(d: Domain, r: StepResult, start: number): void {
     const now = performance.now();
     this.sched.charge(d, now - start, now);
+    d.computing = r.kind === "ran" && r.computing;
     d.feedInput();
     if (r.kind === "idle" && !d.wokenInSlice) {
       d.state = "blocked";
       this.sched.sleep(d, wakeTime(now, r.ms));
       d.boosted = true;
     } else if (r.kind === "idle") {
-      d.boosted = true; // what woke it waited for the slice to end: it runs again at once
+      d.boosted = true; // what woke it waited for the run to end: it runs again at once
     } else if (r.kind === "shutdown") {
       this.markStopped(d, r.reason);
     }

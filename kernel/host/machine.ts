@@ -63,7 +63,8 @@ interface Placed {
 
 /** What one slice ended with. */
 export type StepResult =
-  | { readonly kind: "ran" }
+  /** `computing`: it used the whole budget (rather than stopping to ask the host for something). */
+  | { readonly kind: "ran"; readonly computing: boolean }
   | { readonly kind: "idle"; readonly ms: number } // every hart waits; next timer in ms (Infinity: none)
   /** The guest stopped itself; `code` is the status it gave (finisher, SBI reset, HTIF). */
   | { readonly kind: "shutdown"; readonly reason: ShutdownReason; readonly code: number };
@@ -510,18 +511,19 @@ export class Machine {
         if (pv === undefined) throw new MachineError("a hypercall from a domain that is not paravirtual");
         const out = serveHypercall(new HypercallContext(pv, k.exitCode(), k, this.config.peers ?? (() => undefined), this.config.hostFreePages));
         if (out.kind === "shutdown") return { kind: "shutdown", reason: out.reason, code: out.reason === "crash" ? 1 : 0 };
-        return { kind: "ran" };
+        return { kind: "ran", computing: false };
       }
       case EXIT_NOTIFY:
         this.queues.serviceNotified();
-        return { kind: "ran" };
+        return { kind: "ran", computing: false };
       case EXIT_IDLE: {
         const ms = k.idleMs();
         return { kind: "idle", ms: ms < 0 ? Infinity : ms };
       }
       case EXIT_BUDGET:
+        return { kind: "ran", computing: true };
       case EXIT_CONSOLE:
-        return { kind: "ran" };
+        return { kind: "ran", computing: false };
       default:
         throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);
     }

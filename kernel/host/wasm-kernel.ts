@@ -29,7 +29,6 @@ export interface KernelExports {
   startPv(harts: number, entry: number, dtb: number, startInfo: number, sharedInfo: number): void;
   hartReg(hart: number, reg: number): bigint;
   setHartReg(hart: number, reg: number, value: bigint): void;
-  blockHart(hart: number): void;
   setLogDirty(on: number): void;
   dirtyLogCleared(): void;
   setP2mHole(page: number, hole: number): void;
@@ -64,8 +63,10 @@ export function kernelModule(): WebAssembly.Module {
  * A clock every thread of the process reads alike (performance.now() counts from each thread's
  * own start), so a machine's mtime goes on smoothly when it moves between pCPU workers.
  */
+const TIME_ORIGIN = performance.timeOrigin;
+
 export function monotonicMs(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
 
 /** An instance of the kernel on `memory`; instantiating writes nothing there but the kernel's constants. */

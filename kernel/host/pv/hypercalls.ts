@@ -4,8 +4,8 @@
 
 import {
   HYPERVISOR_console_io, HYPERVISOR_event_channel_op, HYPERVISOR_grant_table_op, HYPERVISOR_memory_op,
-  HYPERVISOR_sched_op, HYPERVISOR_xen_version, CONSOLEIO_write, CONSOLEIO_read, SCHEDOP_yield, SCHEDOP_block,
-  SCHEDOP_shutdown, SCHEDOP_poll, SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_suspend, SHUTDOWN_crash,
+  HYPERVISOR_sched_op, HYPERVISOR_xen_version, CONSOLEIO_write, CONSOLEIO_read, SCHEDOP_yield,
+  SCHEDOP_shutdown, SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_suspend, SHUTDOWN_crash,
   SHUTDOWN_watchdog, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close,
   EVTCHNOP_send, EVTCHNOP_unmask, GNTTABOP_setup_table, GNTTABOP_query_size, GNTTABOP_copy,
   XENMEM_current_reservation, XENMEM_maximum_reservation, XENMEM_decrease_reservation, XENMEM_populate_physmap,
@@ -106,10 +106,7 @@ function consoleIo(c: HypercallContext): number {
 function schedOp(c: HypercallContext): [number, HypercallOutcome] {
   switch (c.arg(0)) {
     case SCHEDOP_yield: return [0, CONTINUE];
-    case SCHEDOP_block:
-    case SCHEDOP_poll:
-      c.k.blockHart(c.hart);
-      return [0, CONTINUE];
+    // SCHEDOP_block and SCHEDOP_poll are the kernel's own (kernel/cpu/sbi.ts): they never get here.
     case SCHEDOP_shutdown: {
       const reason = SHUTDOWN_REASONS[c.view(c.arg(1), 4).getUint32(0, true)];
       if (reason === undefined) return [-XEN_EINVAL, CONTINUE];
