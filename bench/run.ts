@@ -8,6 +8,7 @@ import { cpubench } from './cpubench.js';
 import { benchRuns, firstLine, machineLine, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
 import { idleDomains } from './idle-domains.js';
 import { netBench } from './net.js';
+import { pcpusBench } from './pcpus.js';
 import { vncBench } from './vnc.js';
 import { storeBench } from './store.js';
 import { ubootBoot } from './uboot-boot.js';
@@ -19,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   store: storeBench,
   'xm-create': xmCreateBench,
   'idle-domains': idleDomains,
+  pcpus: pcpusBench,
   blk: blkBench,
   net: netBench,
   vnc: vncBench,
