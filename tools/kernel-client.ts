@@ -124,6 +124,11 @@ export class KernelClient {
     await this.call(req);
   }
 
+  /** The most memory a running PV domain may balloon up to, within what it was built with. */
+  async setMaxMem(domid: number, maxmemMiB: number): Promise<void> {
+    await this.call({ op: "domain.maxmem", domid, maxmemMiB });
+  }
+
   /** Which pCPUs the domain's vCPUs may run on from now on (empty: any). */
   async setAffinity(domid: number, cpus: readonly number[]): Promise<void> {
     await this.call({ op: "domain.affinity", domid, cpus });

@@ -36,6 +36,8 @@ export class Domain {
   periodUsedMs = 0;
   cpuMs = 0;
   lastRan = 0;
+  /** The most memory it may hold (xm mem-max moves it while it runs). */
+  maxmemMiB: number;
   /** The pCPUs it may run on, ascending (empty: any). All its vCPUs share them. */
   affinity: readonly number[] = [];
   /** The pCPU running a slice of it now. */
@@ -62,7 +64,9 @@ export class Domain {
     readonly domid: number,
     private specNow: DomainSpec,
     readonly machine: Machine,
-  ) {}
+  ) {
+    this.maxmemMiB = specNow.maxmemMiB;
+  }
 
   get spec(): DomainSpec {
     return this.specNow;
@@ -150,7 +154,7 @@ export class Domain {
       domid: this.domid,
       name: this.spec.name,
       memoryMiB: this.memoryMiB,
-      maxmemMiB: this.spec.maxmemMiB,
+      maxmemMiB: this.maxmemMiB,
       vcpus: this.spec.vcpus,
       state: this.paused && (this.state === "running" || this.state === "blocked") ? "paused" : this.state,
       cpuTimeNs: Math.round(this.cpuMs * 1e6),

@@ -13,7 +13,7 @@ import { PCpus, type PCpu } from "./pcpu/pcpus.js";
 import type { SliceResult } from "./pcpu/slice.js";
 import { CreditScheduler, wakeTime } from "./credit-scheduler.js";
 import { XenstoreRing } from "./pv/xenstore-ring.js";
-import { PAGE } from "./pv/pv-layout.js";
+import { PAGE, PV_SPECIAL_PAGES } from "./pv/pv-layout.js";
 import { ChainDevice } from "./virtio-backend.js";
 import { BackendLinks, RemoteDevice, type BackendPeer } from "./backend-link.js";
 import { BackendRing, RingError } from "./pv/backend-ring.js";
@@ -422,6 +422,26 @@ export class Hypervisor {
     const d = this.get(domid);
     d.affinity = this.checkAffinity(`domain ${domid}`, cpus);
     this.kick();
+    return d;
+  }
+
+  /**
+   * The most a running PV domain's balloon may hold from now on (xm mem-max): up to the region
+   * it was built with. Lowered below what it holds, it keeps its pages but takes no more, as in
+   * Xen. An HVM domain's memory is fixed while it runs.
+   */
+  setMaxMem(domid: number, maxmemMiB: number): Domain {
+    const d = this.get(domid);
+    const balloon = d.machine.pv?.balloon;
+    if (balloon === undefined) throw new HypervisorError(`domain ${domid} is not paravirtual: its memory is fixed while it runs`);
+    const pages = (maxmemMiB * MiB) / PAGE - PV_SPECIAL_PAGES;
+    if (pages > balloon.regionPages) {
+      const region = ((balloon.regionPages + PV_SPECIAL_PAGES) * PAGE) / MiB;
+      throw new HypervisorError(`domain ${domid} was built with room for ${region} MiB (its maxmem then); a larger maxmem applies at its next start`);
+    }
+    balloon.maxPages = Math.max(1, pages);
+    d.maxmemMiB = maxmemMiB;
+    this.log(`domain ${domid} (${d.spec.name}) maxmem ${maxmemMiB} MiB`);
     return d;
   }
 

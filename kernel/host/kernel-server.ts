@@ -140,6 +140,7 @@ export class KernelServer {
       case "domain.sched": return hv.setSched(req.domid, req.weight, req.cap).info();
       case "domain.rename": return hv.rename(req.domid, req.name).info();
       case "domain.affinity": return hv.setAffinity(req.domid, req.cpus).info();
+      case "domain.maxmem": return hv.setMaxMem(req.domid, req.maxmemMiB).info();
       case "console.write": return hv.consoleWrite(req.domid, req.data);
       case "console.tail": return hv.get(req.domid).consoleTailBytes();
       case "framebuffer.read": return hv.framebufferRead(req.domid, req.full);

@@ -11,6 +11,8 @@ describe("checkRequest", () => {
   it("accepts well-formed requests", () => {
     expect(checkRequest({ id: 1, op: "domain.create", spec })).toMatchObject({ op: "domain.create", spec: { name: "vm1" } });
     expect(checkRequest({ id: 2, op: "domain.sched", domid: 3, weight: 512 })).toEqual({ id: 2, op: "domain.sched", domid: 3, weight: 512, cap: undefined });
+    expect(checkRequest({ id: 3, op: "domain.affinity", domid: 3, cpus: [1] })).toEqual({ id: 3, op: "domain.affinity", domid: 3, cpus: [1] });
+    expect(checkRequest({ id: 4, op: "domain.maxmem", domid: 3, maxmemMiB: 48 })).toEqual({ id: 4, op: "domain.maxmem", domid: 3, maxmemMiB: 48 });
     expect(checkRequest({ id: 3, op: "console.write", domid: 1, data: new Uint8Array([65]) }).op).toBe("console.write");
     const uuid = "aa6969f3-8012-24f0-1e3a-35f150001950";
     expect(checkRequest({ id: 4, op: "domain.create", spec: { ...spec, uuid } })).toMatchObject({ spec: { uuid } });
@@ -25,6 +27,8 @@ describe("checkRequest", () => {
     [{ id: 1, op: "domain.create", spec: { ...spec, uuid: "nope" } }, 'uuid "nope" is not a UUID'],
     [{ id: 1, op: "domain.create", spec: { ...spec, maxmemMiB: 32 } }, "maxmemMiB must be an integer from 64"],
     [{ id: 1, op: "domain.sched", domid: 1, weight: 0 }, "weight must be an integer from 1 to 65535"],
+    [{ id: 1, op: "domain.affinity", domid: 1, cpus: [0, -1] }, "cpus must be a list of pCPU numbers"],
+    [{ id: 1, op: "domain.maxmem", domid: 1, maxmemMiB: 8 }, "maxmemMiB must be an integer from 16 to 3072"],
     [{ id: 1, op: "domain.shutdown", domid: 1, reason: "halt" }, 'reason must be "poweroff" or "reboot"'],
     [{ id: 1, op: "subscribe", events: ["console", "x"] }, "events must be a list of console, domain"],
     [{ id: 1, op: "subscribe", events: ["console"], consoles: [1, -2] }, "consoles must be a list of domain ids"],
@@ -54,7 +58,7 @@ describe("checkRequest", () => {
 
   it("throws only ProtocolError for any message", () => {
     const ops = fc.constantFrom("hello", "info", "domain.create", "domain.list", "domain.destroy", "domain.pause",
-      "domain.unpause", "domain.shutdown", "domain.sched", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "ring.bind", "ring.unbind", "grant.read", "grant.write",
+      "domain.unpause", "domain.shutdown", "domain.sched", "domain.affinity", "domain.maxmem", "console.write", "console.read", "subscribe", "backend.hello", "device.attach", "device.detach", "ring.bind", "ring.unbind", "grant.read", "grant.write",
       "evtchn.bind", "evtchn.unbind", "evtchn.notify", "console.tail", "domain.rename", "x");
     fc.assert(fc.property(
       fc.oneof(fc.anything(), fc.record({ id: fc.anything(), op: ops, domid: fc.anything(), spec: fc.anything(), reason: fc.anything(), weight: fc.anything(), data: fc.anything(), events: fc.anything(), consoles: fc.anything(), instance: fc.anything(), devid: fc.anything(), deviceId: fc.anything(), features: fc.anything(), config: fc.anything(), configPages: fc.anything(), slot: fc.anything(), ring: fc.anything(), ref: fc.anything(), port: fc.anything(), slotSize: fc.anything(), rspSize: fc.anything(), segments: fc.anything(), name: fc.anything() }, { requiredKeys: ["op"] })),

@@ -126,6 +126,7 @@ export function checkRequest(m: unknown): RequestFrame {
     }
     case "domain.sched":
       return { id, op, domid: int(m, "domid", 1, MAX_DOMID), weight: optInt(m, "weight", 1, MAX_WEIGHT), cap: optInt(m, "cap", 0, 100 * 64) };
+    case "domain.maxmem": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), maxmemMiB: int(m, "maxmemMiB", 16, MAX_MEMORY_MIB) };
     case "domain.affinity": return { id, op, domid: int(m, "domid", 1, MAX_DOMID), cpus: cpuList(m) };
     case "domain.rename": {
       const name = str(m, "name", 64);

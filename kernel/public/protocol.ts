@@ -66,6 +66,8 @@ export type Request =
   | { readonly op: "domain.unpause"; readonly domid: number }
   | { readonly op: "domain.shutdown"; readonly domid: number; readonly reason: "poweroff" | "reboot" }
   | { readonly op: "domain.sched"; readonly domid: number; readonly weight?: number; readonly cap?: number }
+  /** The most memory a running PV domain may balloon up to (xm mem-max), within what it was built with; replies DomainInfo. */
+  | { readonly op: "domain.maxmem"; readonly domid: number; readonly maxmemMiB: number }
   /** Which pCPUs the domain's vCPUs may run on from now on (empty: any); replies DomainInfo. */
   | { readonly op: "domain.affinity"; readonly domid: number; readonly cpus: readonly number[] }
   /** Give a domain another name (rename-restart moves a stopped domain aside). */

@@ -74,3 +74,29 @@ describe("xm mem-set on a running domain", () => {
     expect(await memOf("bal")).toBe(48);
   });
 });
+
+describe("xm mem-max on a running domain", () => {
+  it("lowers its maximum at once: a target above it is refused, and the guest balloons down to it", async () => {
+    const r = await host.xm("mem-max", "bal", "40");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(""); // no "at its next start" warning: it holds now
+    expect((await host.xm("list", "-l", "bal")).stdout).toMatch(/\(maxmem 40\)/);
+    expect((await host.xm("mem-set", "bal", "44")).stderr).toMatch(/above the domain's maximum of 40 MiB/);
+    expect((await host.xm("mem-set", "bal", "40")).code).toBe(0);
+    await guest.waitFor("minios: balloon 40960 KiB");
+    await eventually("xm list showing 40 MiB", () => memOf("bal"), (m) => m === 40);
+  });
+
+  it("raises it again within the room the domain was built with; more waits for its next start", async () => {
+    const r = await host.xm("mem-max", "bal", "44");
+    expect(r.stderr).toBe("");
+    expect((await host.xm("mem-set", "bal", "43")).code).toBe(0);
+    await guest.waitFor("minios: balloon 44032 KiB");
+    await eventually("xm list showing 43 MiB", () => memOf("bal"), (m) => m === 43);
+    const more = await host.xm("mem-max", "bal", "64");
+    expect(more.code).toBe(0);
+    expect(more.stderr).toMatch(/built with room for 48 MiB .*'bal' gets maxmem 64 MiB at its next start/);
+    expect(guest.text).not.toContain("FAILED");
+  });
+});
+

@@ -539,10 +539,11 @@ export class Xend {
    * vcpu-pin, vcpu-set, mem-set, mem-max. mem-set on a running domain sets its balloon's target,
    * as Xen's xend does: memory/target (KiB) in the domain's home, which the guest's balloon
    * driver follows (minios's does; `xm list` shows what the guest holds). vcpu-pin moves a
-   * running domain's vCPUs at once (the kernel's affinity). For the others the kernel has no
-   * operation yet, so for a running domain the new value is kept in its configuration (and its
-   * managed file) and applies at its next start; the result says so. A managed domain that is
-   * not running simply changes.
+   * running domain's vCPUs at once (the kernel's affinity), and mem-max moves a running PV
+   * domain's maximum within the room it was built with. Otherwise (vcpu-set, a larger maxmem,
+   * an HVM domain's) the kernel cannot change a running domain, so the new value is kept in its
+   * configuration (and its managed file) and applies at its next start; the result says so. A
+   * managed domain that is not running simply changes.
    */
   async changeResources(ref: string, change: ResourceChange, what: string): Promise<XendChangeResult> {
     const r = await this.resolve(ref);
@@ -569,8 +570,15 @@ export class Xend {
       this.updateRecordConfig(r.info.domid, change);
       return {};
     }
+    if (change.maxmemMiB !== undefined && Object.keys(change).length === 1) {
+      // Within the room it was built with, a PV domain's maximum moves at once; otherwise (an HVM
+      // domain, or more room) the kernel says why, and the value waits for the next start.
+      const refused = await this.kernel().setMaxMem(r.info.domid, change.maxmemMiB).then(() => undefined, (e: Error) => e.message);
+      this.updateRecordConfig(r.info.domid, change);
+      return refused === undefined ? {} : { deferred: `${refused}; '${r.name}' gets maxmem ${change.maxmemMiB} MiB at its next start` };
+    }
     this.updateRecordConfig(r.info.domid, change);
-    return { deferred: `the kernel cannot change a running domain's ${what} yet (kernel protocol v${1}); '${r.name}' gets the new value at its next start` };
+    return { deferred: `the kernel cannot change a running domain's ${what} yet; '${r.name}' gets the new value at its next start` };
   }
 
   async vcpuList(refs?: readonly string[]): Promise<XendVcpu[]> {

@@ -58,4 +58,18 @@ describe("a domain's balloon", () => {
     expect(mem.view(RAM_BASE + (PAGES - 10) * 4096, 4096).every((b) => b === 0)).toBe(true);
     expect(balloon.currentPages).toBe(PAGES - 11);
   });
+
+  it("takes no page above its maximum; the maximum moves within the region (xm mem-max)", () => {
+    const { k, mem } = setup();
+    const balloon = new Balloon(mem, PAGES - 4, PAGES - 12);
+    balloon.applyHoles(k);
+    balloon.maxPages = PAGES - 11;
+    expect(balloon.populate(k, FIRST + PAGES - 12)).toBe(true);
+    expect(balloon.populate(k, FIRST + PAGES - 11)).toBe(false); // at its maximum
+    balloon.maxPages = PAGES - 13; // below what it holds: it keeps them, and may give them back
+    expect(balloon.currentPages).toBe(PAGES - 11);
+    expect(balloon.giveBack(k, FIRST + 1)).toBe(true);
+    expect(balloon.populate(k, FIRST + 1)).toBe(false);
+    expect(balloon.regionPages).toBe(PAGES - 4);
+  });
 });

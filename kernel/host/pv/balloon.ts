@@ -16,11 +16,22 @@ export class Balloon {
   /** One bit per RAM page (0 = RAM_BASE): set while the page is a hole. */
   private readonly holes: Uint8Array;
   private holeCount = 0;
+  /**
+   * The most the guest may hold now (XENMEM_maximum_reservation, `xm mem-max`): at most the
+   * region's pages. Lowered below what it holds, the guest keeps its pages but takes no more.
+   */
+  maxPages: number;
 
-  /** `pages`: the most the guest may hold, from RAM_BASE; it holds the first `bootPages` at boot. */
+  /** `pages`: the region, from RAM_BASE; the guest holds the first `bootPages` at boot. */
   constructor(private readonly mem: GuestMemory, private readonly pages: number, bootPages = pages) {
+    this.maxPages = pages;
     this.holes = new Uint8Array(Math.ceil(pages / 8));
     for (let p = bootPages; p < pages; p++) this.mark(p, true);
+  }
+
+  /** The region's pages: how far `maxPages` can go while the domain runs. */
+  get regionPages(): number {
+    return this.pages;
   }
 
   /** Puts the holes into the kernel's P2M: at boot, before the guest runs (none: nothing to flush). */
@@ -61,10 +72,10 @@ export class Balloon {
     return true;
   }
 
-  /** The guest fills the hole at `gpfn` with a zeroed page; false unless it is a hole. */
+  /** The guest fills the hole at `gpfn` with a zeroed page; false unless it is a hole and the guest is below its maximum. */
   populate(k: KernelExports, gpfn: number): boolean {
     const page = this.page(gpfn);
-    if (page === undefined || !this.isHole(page)) return false;
+    if (page === undefined || !this.isHole(page) || this.currentPages >= this.maxPages) return false;
     k.setP2mHole(page, 0);
     this.mem.view(RAM_BASE + page * PAGE, PAGE).fill(0);
     this.mark(page, false);

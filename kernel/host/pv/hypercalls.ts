@@ -238,7 +238,7 @@ function memoryOp(c: HypercallContext): number {
   const cmd = c.arg(0);
   if (cmd === XENMEM_current_reservation || cmd === XENMEM_maximum_reservation) {
     c.ownDomid(c.view(c.arg(1), 2).getUint16(0, true));
-    return cmd === XENMEM_current_reservation ? c.dom.balloon.currentPages : c.dom.layout.guestPages;
+    return cmd === XENMEM_current_reservation ? c.dom.balloon.currentPages : c.dom.balloon.maxPages;
   }
   if (cmd === XENMEM_decrease_reservation || cmd === XENMEM_populate_physmap) return reservation(c, cmd === XENMEM_decrease_reservation);
   return -XEN_ENOSYS;
