@@ -462,11 +462,12 @@ export class Machine {
   }
 
   /**
-   * The slice on a pCPU worker failed (its worker died): the host's instance still holds the
-   * state from before `leave`, and what waited for the machine goes ahead. The caller crashes the
-   * domain: its memory is what the lost slice left.
+   * A slice on a pCPU worker ended but is not to be served (its domain stopped meanwhile), or
+   * failed with its worker: the machine takes up what the save area holds (where the slice
+   * ended, or where it left if the worker died), and what waited for it goes ahead.
    */
   abandon(): void {
+    this.kernel.exports.unpark();
     this.away = false;
     for (const work of this.homeQueue.splice(0)) work();
   }
