@@ -3,16 +3,18 @@
 // slice at a time; the machine's memory and the kernel's module go to a pCPU with its first
 // slice of that machine.
 
+import { join } from "node:path";
 import { Piscina } from "piscina";
 import { kernelModule } from "../wasm-kernel.js";
+import { projectRoot } from "../project-root.js";
 import type { SliceResult, SliceTask } from "./slice.js";
 
-const WORKER = new URL("./pcpu-worker.js", import.meta.url).href;
+/** The built worker, also when this module runs from the TypeScript sources (tests). */
+const WORKER = join(projectRoot(), "dist", "kernel", "host", "pcpu", "pcpu-worker.js");
 
 class PCpu {
-  private readonly pool = new Piscina<SliceTask, SliceResult>({
-    filename: WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, recordTiming: false,
-  });
+  /** Its worker thread, started with its first slice: a host whose domains only idle needs none. */
+  private pool: Piscina<SliceTask, SliceResult> | undefined;
   /** Machines this pCPU has an instance of the kernel for. */
   private readonly known = new Set<number>();
   /** Machines gone since the last slice, for the worker to drop. */
@@ -33,6 +35,9 @@ class PCpu {
     this.forgotten = [];
     this.known.add(machine.id);
     this.busy = true;
+    this.pool ??= new Piscina<SliceTask, SliceResult>({
+      filename: WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, recordTiming: false,
+    });
     try {
       return await this.pool.run(task);
     } catch (e) {
@@ -54,7 +59,7 @@ class PCpu {
   }
 
   close(): Promise<void> {
-    return this.pool.close({ force: true });
+    return this.pool?.close({ force: true }) ?? Promise.resolve();
   }
 }
 
