@@ -11,8 +11,9 @@ import { TimerHeap } from "./timer-heap.js";
 export const PERIOD_MS = 30;
 /**
  * A slice runs this long at most while its guest only computes, as Xen's time slice (an event
- * for the domain or a woken domain ends it at once, so this bounds only how busy domains take
- * turns); less when the domain's credit or cap runs out sooner...
+ * for the domain ends it at once, and a domain that wakes runs on the kernel's own thread, so
+ * this bounds only how busy domains take turns); less when the domain's credit or cap runs out
+ * sooner...
  */
 const TIME_SLICE_MS = 30;
 /** ...but at least this long, as Xen's rate limit: handing a pCPU over costs about 0.4 ms here. */

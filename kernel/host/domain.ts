@@ -81,6 +81,12 @@ export class Domain {
     return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now && this.onCpu === undefined;
   }
 
+  /** A run of it begins (here or on a pCPU): what wakes it from now on happens during the run. */
+  beginRun(): void {
+    this.state = "running";
+    this.wokenInSlice = false;
+  }
+
   /** Whether its affinity lets it run on pCPU `cpu`. */
   mayRunOn(cpu: number): boolean {
     return this.affinity.length === 0 || this.affinity.includes(cpu);

@@ -519,8 +519,7 @@ export class Hypervisor {
       const d = this.sched.pick(now, (x) => !x.computing);
       if (d === undefined) return false;
       if (performance.now() >= until) return true;
-      d.state = "running";
-      d.wokenInSlice = false;
+      d.beginRun();
       const start = performance.now();
       let r: StepResult;
       try {
@@ -534,10 +533,9 @@ export class Hypervisor {
   }
 
   private runOn(cpu: PCpu, d: Domain): void {
-    d.state = "running";
+    d.beginRun();
     d.onCpu = cpu.id;
     d.lastCpu = cpu.id;
-    d.wokenInSlice = false;
     const start = performance.now();
     cpu.run(d.machine.leave(), SLICE_INSTRUCTIONS, this.sched.sliceMs(d, start)).then(
       (r) => this.sliceEnded(d, r, start),

@@ -457,7 +457,7 @@ export class Machine {
     try {
       return this.exited(reason);
     } finally {
-      for (const work of this.homeQueue.splice(0)) work();
+      this.runHomeQueue();
     }
   }
 
@@ -469,6 +469,10 @@ export class Machine {
   abandon(): void {
     this.kernel.exports.unpark();
     this.away = false;
+    this.runHomeQueue();
+  }
+
+  private runHomeQueue(): void {
     for (const work of this.homeQueue.splice(0)) work();
   }
 

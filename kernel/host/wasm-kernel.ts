@@ -65,7 +65,7 @@ export function kernelModule(): WebAssembly.Module {
  */
 const TIME_ORIGIN = performance.timeOrigin;
 
-export function monotonicMs(): number {
+function monotonicMs(): number {
   return TIME_ORIGIN + performance.now();
 }
 

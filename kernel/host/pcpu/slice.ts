@@ -10,7 +10,7 @@ export interface SliceTask {
   readonly budget: number;
   /** ...until this many milliseconds have passed, or the host asks for the pCPU back. */
   readonly quantumMs: number;
-  /** Set (non-zero) by the host to end the slice at the next `run` boundary: an event waits for the domain, or a woken domain for the pCPU. */
+  /** Set (non-zero) by the host to end the slice at the next `run` boundary: something waits for the domain (an event, input, a request). */
   readonly preempt: Int32Array;
   /** Machines that are gone: the worker drops its instances of them first. */
   readonly forget: readonly number[];
