@@ -2,7 +2,7 @@
 // (V8 optimises a Wasm call only once it returns, so the kernel never loops forever inside one).
 
 import {
-  DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, P2M_HOLES_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
+  DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, P2M_HOLES_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_EVTCHN, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
   SAVE_AREA_BASE,
 } from "./public/kernel-abi";
 import { HB_PC } from "./public/hart-block";
@@ -24,6 +24,7 @@ import { virtioReset, virtioRaiseLines } from "./devices/virtio-mmio";
 import { htifSet, htifPoll, htifSave, htifRestore } from "./devices/htif";
 import { rtcSave, rtcRestore } from "./devices/rtc";
 import { Pv, pvReset } from "./cpu/sbi";
+import { sendsPosted } from "./cpu/posted-sends";
 
 export { uartPush, uartTxPending, uartTxClear } from "./devices/uart";
 export { virtioInterrupt } from "./devices/virtio-mmio";
@@ -36,6 +37,11 @@ const BURST: i32 = 1024;
  * chatty guest still costs at most one exit per this many instructions.
  */
 const CONSOLE_LATENCY: i32 = 1 << 18;
+/**
+ * Likewise for posted event-channel sends (kernel/cpu/posted-sends.ts), sooner: a ring's other
+ * end waits for them. A guest that sleeps after its notification ends the run at once.
+ */
+const POSTED_LATENCY: i32 = 1 << 14;
 
 class Machine {
   static harts: i32 = 1;
@@ -228,6 +234,7 @@ export function run(budget: i32): i32 {
     left -= execBurst(left < BURST ? left : BURST);
     if (Exit.reason != EXIT_BUDGET) break;
     if (budget - left >= CONSOLE_LATENCY && uartTxPending() != 0) return EXIT_CONSOLE;
+    if (budget - left >= POSTED_LATENCY && sendsPosted()) return EXIT_EVTCHN;
     if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
   }
   return Exit.reason;

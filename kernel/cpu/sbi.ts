@@ -1,7 +1,8 @@
 // The SBI for paravirtual domains, where the hypervisor itself is the supervisor execution
 // environment (no M-mode firmware runs). What concerns only the calling hart (timer, console,
-// fences, reset) is served here; Domus hypercalls and anything that involves other domains end
-// the slice (EXIT_HYPERCALL) for the host, which writes a0/a1 before the hart runs on.
+// fences, reset) is served here, as are sleeping (SCHEDOP_block) and sends on bound event channels
+// (posted for the host); other Domus hypercalls end the slice (EXIT_HYPERCALL) for the host,
+// which writes a0/a1 before the hart runs on.
 
 import { CPU, PRIV_S, getX, setX, raiseSavedMip, saveHart, loadHart, hartStopped, setHartStopped } from "./state";
 import { MIP_SSIP, MIP_SEIP, MENVCFG_STCE, MSTATUS_SIE } from "./bits";
@@ -9,7 +10,10 @@ import { flushAllTlbs, isRam, ramHost } from "./mmu";
 import { requestExit, endBurst } from "./exit";
 import { consoleOut, uartPop } from "../devices/uart";
 import { EXIT_HYPERCALL, EXIT_POWEROFF, EXIT_RESET } from "../public/kernel-abi";
-import { SBI_EXT_DOMUS, HYPERVISOR_sched_op, SCHEDOP_block, SCHEDOP_poll } from "../public/xen/hypercall";
+import {
+  SBI_EXT_DOMUS, HYPERVISOR_event_channel_op, HYPERVISOR_sched_op, EVTCHNOP_send, SCHEDOP_block, SCHEDOP_poll,
+} from "../public/xen/hypercall";
+import { postSend } from "./posted-sends";
 import { VCPU_INFO_SIZE, VI_UPCALL_MASK, VI_UPCALL_PENDING } from "../public/xen/shared-info";
 
 const EXT_LEGACY_SET_TIMER: u64 = 0x00;
@@ -129,6 +133,10 @@ export function sbiCall(): void {
       setX(A0, 0);
       CPU.waiting = true;
       endBurst();
+      return;
+    }
+    if (fid == <u64>HYPERVISOR_event_channel_op && a0 == <u64>EVTCHNOP_send && postSend(a1)) {
+      setX(A0, 0);
       return;
     }
     requestExit(EXIT_HYPERCALL, CPU.hart);

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BOOTROM_HOST, DIRTY_BITMAP_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF,
-  EXIT_RESET, UART_TX_RING,
+  EXIT_EVTCHN, EXIT_RESET, UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
 import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
@@ -23,6 +23,7 @@ import { virtBoardTree, fdtLoadAddress, type BoardFramebuffer } from "./board-tr
 import { PvDomain } from "./pv/pv-domain.js";
 import { pvLayout, PV_SPECIAL_PAGES, PAGE, type PvLayout } from "./pv/pv-layout.js";
 import { startInfoPage } from "./pv/start-info.js";
+import { PostedSends } from "./pv/posted-sends.js";
 import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
 import type { Builder, ShutdownReason } from "../public/protocol.js";
 
@@ -146,6 +147,7 @@ export class Machine {
    */
   saveState(): MachineState {
     this.drainConsole();
+    this.servePosted();
     // A notify not served yet would be lost: its chains become in-flight ones, which the state keeps.
     this.queues.serviceNotified();
     return {
@@ -336,7 +338,12 @@ export class Machine {
       console: (bytes) => this.onConsole(bytes),
       wake: () => this.onWake(),
       atHome: (work) => this.atHome(work),
-    }, saved);
+    }, new PostedSends(() => this.kernel.bytes()), saved);
+  }
+
+  /** The event-channel sends the kernel posted (before what ended the run: they came first). */
+  private servePosted(): void {
+    this.pv?.servePosted(this.config.peers ?? (() => undefined));
   }
 
   /** Bytes typed at the console; returns how many the guest took (its FIFO or ring may be full). */
@@ -503,6 +510,7 @@ export class Machine {
   private exited(reason: number): StepResult {
     const k = this.kernel.exports;
     this.drainConsole();
+    this.servePosted();
     switch (reason) {
       case EXIT_POWEROFF: {
         // A non-zero status is how a guest reports failure: Xen's crash.
@@ -528,6 +536,7 @@ export class Machine {
       case EXIT_BUDGET:
         return { kind: "ran", computing: true };
       case EXIT_CONSOLE:
+      case EXIT_EVTCHN:
         return { kind: "ran", computing: false };
       default:
         throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);

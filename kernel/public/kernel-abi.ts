@@ -31,6 +31,18 @@ export const PLIC_STATE_BASE: usize = 0x116000;
 export const PLIC_STATE_SIZE: usize = 0x1000;
 
 /**
+ * Event-channel sends the kernel posts for the host (kernel/cpu/posted-sends.ts), so that a
+ * paravirtual guest's notification does not end its run: bit n of the POSTABLE bitmap is set by
+ * the host while port n is bound (a send on it always succeeds); EVTCHNOP_send on such a port
+ * sets bit n of the POSTED bitmap, counts it in the u32 at EVTCHN_POSTED_COUNT and returns 0, and
+ * the host serves what was posted when the run ends (EXIT_EVTCHN, or whatever ended it first).
+ * One bit per port (NR_EVENT_CHANNELS).
+ */
+export const EVTCHN_POSTABLE: usize = 0x117000;
+export const EVTCHN_POSTED: usize = 0x117200;
+export const EVTCHN_POSTED_COUNT: usize = 0x117400;
+
+/**
  * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of
  * TLB_ENTRIES direct-mapped entries {tag: u64 = page-aligned va, or all ones when empty;
  * addend: u64 = host - va}.
@@ -74,3 +86,4 @@ export const EXIT_RESET: i32 = 3; // the guest asked for a reboot
 export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: each slot state block says which (VS_NOTIFY_PENDING)
 export const EXIT_CONSOLE: i32 = 5; // UART output waits (ring full, or slice ran a while): drain it, call again
 export const EXIT_HYPERCALL: i32 = 6; // a paravirtual guest made a call the host serves; `exitCode()` is the hart
+export const EXIT_EVTCHN: i32 = 7; // event-channel sends were posted a while ago (EVTCHN_POSTED): serve them, call again

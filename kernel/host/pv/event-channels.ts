@@ -8,6 +8,7 @@ import {
 import type { GuestMemory } from "../guest-memory.js";
 import type { SavedPort } from "../../public/machine-state.js";
 import { BACKEND_DOMID } from "../../public/xen/xenbus.js";
+import type { PostedSends } from "./posted-sends.js";
 
 export type Port =
   | { readonly kind: "unbound"; readonly remoteDom: number }
@@ -22,8 +23,14 @@ export class EventChannels {
   private readonly ports = new Map<number, Port>();
 
   /** `saved`: the ports of a restored domain (a checked state). */
-  constructor(private readonly mem: GuestMemory, private readonly sharedInfo: number, saved: readonly SavedPort[] = []) {
-    for (const { port, ...p } of saved) this.ports.set(port, p);
+  /** `posted`: the kernel's view of which ports are bound, for sends it posts (posted-sends.ts). */
+  constructor(
+    private readonly mem: GuestMemory,
+    private readonly sharedInfo: number,
+    saved: readonly SavedPort[] = [],
+    private readonly posted?: PostedSends,
+  ) {
+    for (const { port, ...p } of saved) this.set(port, p);
   }
 
   /** The ports for a saved state; those whose other end is outside the domain come back unbound. */
@@ -41,7 +48,7 @@ export class EventChannels {
   alloc(port: Port): number | undefined {
     for (let p = 1; p < NR_EVENT_CHANNELS; p++) {
       if (!this.ports.has(p)) {
-        this.ports.set(p, port);
+        this.set(p, port);
         return p;
       }
     }
@@ -54,11 +61,13 @@ export class EventChannels {
 
   set(port: number, p: Port): void {
     this.ports.set(port, p);
+    this.posted?.allow(port, true);
   }
 
   close(port: number): Port | undefined {
     const p = this.ports.get(port);
     this.ports.delete(port);
+    this.posted?.allow(port, false);
     return p;
   }
 

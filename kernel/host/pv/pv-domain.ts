@@ -8,6 +8,7 @@ import type { GrantingDomain } from "./grant-table.js";
 import type { PvLayout } from "./pv-layout.js";
 import type { XenstoreRing } from "./xenstore-ring.js";
 import { Balloon } from "./balloon.js";
+import type { PostedSends } from "./posted-sends.js";
 import type { PvState, XenstoreRelayState } from "../../public/machine-state.js";
 import {
   XENCONS_IN, XENCONS_IN_CONS, XENCONS_IN_PROD, XENCONS_IN_SIZE, XENCONS_OUT, XENCONS_OUT_CONS,
@@ -39,9 +40,10 @@ export class PvDomain implements GrantingDomain {
     readonly mem: GuestMemory,
     readonly layout: PvLayout,
     private readonly hooks: PvHooks,
+    private readonly posted: PostedSends,
     saved?: PvState,
   ) {
-    this.evtchn = new EventChannels(mem, layout.sharedInfo, saved?.ports);
+    this.evtchn = new EventChannels(mem, layout.sharedInfo, saved?.ports, posted);
     this.balloon = new Balloon(mem, layout.guestPages, layout.bootPages);
     this.restoredStoreRelay = saved?.xenstore;
     const hostPort = (service: "console" | "store"): number =>
@@ -69,6 +71,25 @@ export class PvDomain implements GrantingDomain {
 
   wake(): void {
     this.hooks.wake();
+  }
+
+  /**
+   * EVTCHNOP_send on `port`, whether the guest made it through the host or the kernel posted it:
+   * the other end hears of it. False when the port is not bound.
+   */
+  send(port: number, lookup: (domid: number) => PvDomain | undefined): boolean {
+    const p = this.evtchn.get(port);
+    if (p === undefined) return false;
+    if (p.kind === "interdomain") lookup(p.remoteDom)?.deliver(p.remotePort);
+    else if (p.kind === "host" && p.service === "console") this.drainConsole();
+    else if (p.kind === "host" && p.service === "store") this.storeRing?.notify();
+    else if (p.kind === "backend") p.notify();
+    return true;
+  }
+
+  /** Serve the sends the kernel posted during the last run (posted-sends.ts). */
+  servePosted(lookup: (domid: number) => PvDomain | undefined): void {
+    for (const port of this.posted.take()) this.send(port, lookup);
   }
 
   /** CONSOLEIO_write: the guest's early console. */

@@ -13,6 +13,7 @@ import {
 } from "../../public/xen/xenstore-ring.js";
 import { XS_READ, XS_RESET_WATCHES, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
+import { PostedSends } from "./posted-sends.js";
 import { PvDomain } from "./pv-domain.js";
 import { pvLayout } from "./pv-layout.js";
 import { XenstoreRing } from "./xenstore-ring.js";
@@ -76,7 +77,7 @@ function setup(from?: { readonly linear: Uint8Array; readonly pv: PvState }) {
   const linear = from?.linear.slice() ?? new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
-  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {}, atHome: (work) => work() }, from?.pv);
+  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {}, atHome: (work) => work() }, new PostedSends(() => linear), from?.pv);
   const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024 }, path, () => {});
   dom.storeRing = ring; // as the hypervisor keeps it
   rings.push(ring);
