@@ -29,6 +29,15 @@ describe("a paravirtual guest", () => {
     expect(guest.text).toBe("balloon: gave a page back\nballoon: the page faulted, came back zeroed\n");
   });
 
+  it("sends on a loopback event channel, sleeping until it arrives; a closed or unbound port is refused", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "-m", "16", "--kernel", probe("probe_pv_evtchn")]);
+    expect(await guest.exitCode()).toBe(0);
+    expect(guest.text).toBe(
+      "evtchn: the loopback send arrived\n" +
+      "evtchn: sends on a closed port, an unbound port and outside RAM are refused\n",
+    );
+  });
+
   it("needs a kernel", async () => {
     guest = GuestConsole.domus(["--builder", "linux", "-m", "16"]);
     expect(await guest.exitCode()).toBe(1);

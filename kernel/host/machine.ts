@@ -90,13 +90,18 @@ export class Machine {
   private stopped = false;
   private booted = false;
   private wake: (() => void) | undefined;
+  /** run(): an event arrived since the last slice began (it may have come as the slice ended). */
+  private woken = false;
 
   /** Bytes the guest wrote to its console. */
   onConsole: (bytes: Uint8Array) => void = () => {};
   /** Work waits for a slice running on a pCPU worker to end (atHome): the host may cut it short. */
   onAwayWork: () => void = () => {};
   /** An event arrived for this machine while it may sleep (an interrupt is now pending). */
-  onWake: () => void = () => this.wake?.();
+  onWake: () => void = () => {
+    this.woken = true;
+    this.wake?.();
+  };
   onLog: (msg: string) => void = (msg) => process.stderr.write(`domus: ${msg}\n`);
 
   /**
@@ -546,11 +551,12 @@ export class Machine {
   /** Run until the guest powers off (resolves with its exit status) or stop() is called (null). */
   async run(): Promise<number | null> {
     while (!this.stopped) {
+      this.woken = false;
       const r = this.step();
       if (r.kind === "shutdown") {
         if (r.reason !== "reboot") return r.code;
         this.reset();
-      } else if (r.kind === "idle") await this.idle(Math.min(r.ms, MAX_IDLE_MS));
+      } else if (r.kind === "idle" && !this.woken) await this.idle(Math.min(r.ms, MAX_IDLE_MS));
       // Let the event loop deliver input and signals between slices.
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }

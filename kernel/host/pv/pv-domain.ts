@@ -80,7 +80,7 @@ export class PvDomain implements GrantingDomain {
   send(port: number, lookup: (domid: number) => PvDomain | undefined): boolean {
     const p = this.evtchn.get(port);
     if (p === undefined) return false;
-    if (p.kind === "interdomain") lookup(p.remoteDom)?.deliver(p.remotePort);
+    if (p.kind === "interdomain") (p.remoteDom === this.domid ? this : lookup(p.remoteDom))?.deliver(p.remotePort);
     else if (p.kind === "host" && p.service === "console") this.drainConsole();
     else if (p.kind === "host" && p.service === "store") this.storeRing?.notify();
     else if (p.kind === "backend") p.notify();
