@@ -24,7 +24,7 @@ async function runDomains(kernel: KernelClient, n: number, tag: string): Promise
     finished = resolve;
     failed = reject;
   });
-  kernel.onEvent((e) => {
+  const stopListening = kernel.onEvent((e) => {
     if (!pending.has(e.domid)) return;
     if (e.event === 'console') output.set(e.domid, (output.get(e.domid) ?? '') + Buffer.from(e.data).toString('latin1'));
     else if (e.state === 'shutdown' || e.state === 'crashed') {
@@ -35,7 +35,11 @@ async function runDomains(kernel: KernelClient, n: number, tag: string): Promise
   });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) pending.add(await kernel.createDomain(spec(`${tag}-${i}`)));
-  await within(done, 120_000, `${n} cpubench domains to power off`);
+  try {
+    await within(done, 120_000, `${n} cpubench domains to power off`);
+  } finally {
+    stopListening();
+  }
   return performance.now() - t0;
 }
 

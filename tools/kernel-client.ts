@@ -165,8 +165,12 @@ export class KernelClient {
     await this.call({ op: "subscribe", events, ...(consoles === undefined ? {} : { consoles }) });
   }
 
-  onEvent(listener: (e: EventFrame) => void): void {
+  /** Call `listener` with every event from now on; returns what stops it. */
+  onEvent(listener: (e: EventFrame) => void): () => void {
     this.eventListeners.push(listener);
+    return () => {
+      this.eventListeners = this.eventListeners.filter((l) => l !== listener);
+    };
   }
 }
 
@@ -178,6 +182,7 @@ export function parseDomainInfo(o: Obj, what: string): DomainInfo {
     memoryMiB: num(o, "memoryMiB", what),
     maxmemMiB: num(o, "maxmemMiB", what),
     vcpus: int(o, "vcpus", what, 0),
+    online: intList(o, "online", what, 0),
     state,
     cpuTimeNs: num(o, "cpuTimeNs", what),
     weight: int(o, "weight", what, 0),

@@ -21,4 +21,9 @@ export interface BlockImage {
 /** An image that cannot be opened or is damaged: the message names the file and what is wrong. */
 export class ImageError extends Error {
   override name = "ImageError";
+
+  /** `code`: the system error behind it, if any (e.g. "EEXIST"), for callers that advise on it. */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }

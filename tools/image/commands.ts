@@ -24,7 +24,7 @@ export async function imageCreate(
     return 0;
   } catch (e) {
     if (!(e instanceof DiskSizeError || e instanceof ValueError || e instanceof ImageError)) throw e;
-    const exists = /EEXIST/.test(e.message) ? " (it exists already: remove it, or give another --disk)" : "";
+    const exists = e instanceof ImageError && e.code === "EEXIST" ? " (it exists already: remove it, or give another --disk)" : "";
     complain(`domus image create: ${e.message}${exists}`);
     return 1;
   }

@@ -31,6 +31,6 @@ export async function createImageFile(path: string): Promise<FileHandle> {
   try {
     return await open(path, "wx");
   } catch (e) {
-    throw new ImageError(`cannot create disk image ${path}: ${(e as Error).message}`);
+    throw new ImageError(`cannot create disk image ${path}: ${(e as Error).message}`, (e as NodeJS.ErrnoException).code);
   }
 }
