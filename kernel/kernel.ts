@@ -244,11 +244,12 @@ export function exitCode(): i32 {
   return Exit.code;
 }
 
-/** Host milliseconds until the earliest armed timer of any hart, or -1 if none is armed. */
+/** Host milliseconds until the earliest timer that would wake a hart, or -1 if none would. */
 export function idleMs(): f64 {
   const current = CPU.hart;
   let best: f64 = -1;
   for (let h = 0; h < Machine.harts; h++) {
+    if (hartStopped(h)) continue; // stopped (SBI HSM): its timers wake nothing
     switchTo(h);
     const t = nextTimerDeadline();
     if (t == 0xffffffffffffffff) continue;

@@ -68,11 +68,15 @@ export function takeTrap(cause: u64, tval: u64, epc: u64): void {
   if (from != CPU.priv) onPrivilegeChange();
 }
 
-/** The earliest mtime at which this hart's timers fire (all ones when none is armed). */
+/**
+ * The earliest mtime at which a timer of this hart fires that would wake it from WFI (enabled in
+ * mie); all ones when none would. A timer it left armed but disabled wakes nothing: counting it
+ * would have the host wake an idle machine again and again once its time has passed.
+ */
 export function nextTimerDeadline(): u64 {
-  const m = mtimecmpOf(CPU.hart);
-  const stce = (CPU.menvcfg & MENVCFG_STCE) != 0;
-  return stce && CPU.stimecmp < m ? CPU.stimecmp : m;
+  let t: u64 = (CPU.mie & MIP_MTIP) != 0 ? mtimecmpOf(CPU.hart) : 0xffffffffffffffff;
+  if ((CPU.menvcfg & MENVCFG_STCE) != 0 && (CPU.mie & MIP_STIP) != 0 && CPU.stimecmp < t) t = CPU.stimecmp;
+  return t;
 }
 
 /** Timer lines, computed from the clock: MTIP from mtimecmp, STIP from stimecmp under Sstc. */
