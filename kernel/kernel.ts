@@ -232,10 +232,12 @@ export function run(budget: i32): i32 {
     asleep = 0;
     Exit.stop = false;
     left -= execBurst(left < BURST ? left : BURST);
+    // Round robin, also past a burst that ended the run: a hart that keeps calling the host (a
+    // yield while it waits for another hart, say) must not starve the others.
+    if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
     if (Exit.reason != EXIT_BUDGET) break;
     if (budget - left >= CONSOLE_LATENCY && uartTxPending() != 0) return EXIT_CONSOLE;
     if (budget - left >= POSTED_LATENCY && sendsPosted()) return EXIT_EVTCHN;
-    if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
   }
   return Exit.reason;
 }
