@@ -13,6 +13,7 @@
 #include "console.h"
 #include "fdt.h"
 #include "hypercall.h"
+#include "str.h"
 #include "xenbus.h"
 #include "xenstore.h"
 
@@ -153,17 +154,12 @@ static void balloon_set(uint64_t target_kib) {
         printk("minios: balloon FAILED: current_reservation is %ld pages, minios counts %lu\n", pages, (unsigned long)now);
 }
 
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
-
 void balloon_check(void) {
     char value[32];
     uint64_t kib;
     if (xs_read(BALLOON_PATH, value, sizeof value) < 0) {
         /* No target (yet): nothing is asked of the balloon. */
-        if (!same(xs_error(), "ENOENT")) printk("minios: balloon FAILED: read " BALLOON_PATH ": %s\n", xs_error());
+        if (!str_eq(xs_error(), "ENOENT")) printk("minios: balloon FAILED: read " BALLOON_PATH ": %s\n", xs_error());
         return;
     }
     if (!xenbus_parse_u64(value, &kib)) {

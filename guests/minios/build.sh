@@ -18,7 +18,7 @@ CFLAGS=(--target=riscv64-unknown-elf -march=rv64gc -mabi=lp64d -mcmodel=medany -
 
 # start.S first: its .text.init is the entry the linker script puts at 0x80200000.
 SOURCES=(start.S main.c boot.c fdt.c options.c console.c format.c events.c gnttab.c timer.c sched.c
-         trap.c exchange.c xenstore.c control.c balloon.c mem.c byte-ring.c xenbus.c blkfront.c disk.c
+         trap.c exchange.c xenstore.c control.c balloon.c vcpus.c mem.c byte-ring.c xenbus.c blkfront.c disk.c
          netfront.c net.c font8x16.c fbfront.c kbdfront.c screen.c)
 
 tmp=$(mktemp -d)

@@ -5,16 +5,13 @@
 #include "console.h"
 #include "control.h"
 #include "events.h"
+#include "str.h"
+#include "vcpus.h"
 #include "xenstore.h"
 
 static bool enabled, busy;
 static uint32_t store_port;
 static void (*other_events)(const char *path, const char *token);
-
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
 
 void control_watch_nowait(const struct boot_info *b) {
     if (b->store_ring == NULL || b->store_port == 0) return;
@@ -27,8 +24,8 @@ int control_check(void) {
     char value[32];
     if (xs_read("control/shutdown", value, sizeof value) < 0) return -1; /* e.g. not written yet */
     int reason;
-    if (same(value, "poweroff")) reason = SHUTDOWN_poweroff;
-    else if (same(value, "reboot")) reason = SHUTDOWN_reboot;
+    if (str_eq(value, "poweroff")) reason = SHUTDOWN_poweroff;
+    else if (str_eq(value, "reboot")) reason = SHUTDOWN_reboot;
     else return -1; /* "" (acknowledged), or a request minios does not take (e.g. suspend) */
     printk("minios: shutdown requested (%s)\n", value);
     /* Clearing the node acknowledges the request, as Xen's guests do. */
@@ -45,8 +42,9 @@ int control_poll(void) {
     char path[128], token[32];
     events_take(store_port);
     while (reason < 0 && xs_poll_event(path, sizeof path, token, sizeof token)) {
-        if (same(token, CONTROL_TOKEN)) reason = control_check();
-        else if (same(token, BALLOON_TOKEN)) balloon_check();
+        if (str_eq(token, CONTROL_TOKEN)) reason = control_check();
+        else if (str_eq(token, BALLOON_TOKEN)) balloon_check();
+        else if (str_eq(token, VCPUS_TOKEN)) vcpus_check();
         else if (other_events != NULL) other_events(path, token);
     }
     busy = false;

@@ -14,7 +14,7 @@
 void control_watch_nowait(const struct boot_info *b);
 
 /* After control_watch_nowait: take the store port's event and any watch events that arrived,
- * without waiting (a memory/target event is handled here too: balloon_check). Returns the
+ * without waiting (memory/target and cpu events are handled here too: balloon_check, vcpus_check). Returns the
  * SHUTDOWN_* reason asked for, or -1. Re-entered (from a wait inside
  * its own store requests), it returns -1 at once. */
 int control_poll(void);

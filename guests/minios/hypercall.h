@@ -6,16 +6,12 @@
 
 #include <stdint.h>
 #include "../include/domus-abi.h"
+#include "sbi.h"
 
+/* A hypercall is an SBI call of the Domus extension: a1/a2 are in-out, as the SBI returns a
+ * value in a1, and we promise nothing else. */
 static inline long hypercall(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2) {
-    register unsigned long r0 __asm__("a0") = a0;
-    register unsigned long r1 __asm__("a1") = a1;
-    register unsigned long r2 __asm__("a2") = a2;
-    register unsigned long r6 __asm__("a6") = nr;
-    register unsigned long r7 __asm__("a7") = SBI_EXT_DOMUS;
-    /* a1/a2 are in-out: the SBI convention returns a value in a1 and we promise nothing else. */
-    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1), "+r"(r2) : "r"(r6), "r"(r7) : "memory");
-    return (long)r0;
+    return sbi_call(SBI_EXT_DOMUS, nr, a0, a1, a2, NULL);
 }
 
 static inline uint64_t gpa(const volatile void *p) { return (uint64_t)(uintptr_t)p; }

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "gnttab.h"
 #include "kbdfront.h"
+#include "str.h"
 #include "xenbus.h"
 #include "xenstore.h"
 
@@ -40,16 +41,11 @@ const char *kbdfront_error(void) { return dev.why; }
 
 const struct kbdfront_stats *kbdfront_stats(void) { return &stats; }
 
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
-
 int kbdfront_connect(uint64_t ms, struct kbdfront_info *info) {
     /* A screen without a keyboard is still a screen: look before xenbus_open calls it a failure. */
     char names[64];
     int n = xs_directory("device/vkbd", names, sizeof names);
-    if (n == 0 || (n < 0 && same(xs_error(), "ENOENT"))) return KBDFRONT_ABSENT;
+    if (n == 0 || (n < 0 && str_eq(xs_error(), "ENOENT"))) return KBDFRONT_ABSENT;
     if (xenbus_open(&dev, "vkbd", "keyboard", KBDFRONT_TOKEN, ms) < 0) return -1;
     const char *fe = dev.frontend;
     info->devid = dev.devid;

@@ -12,7 +12,9 @@
 #include "options.h"
 #include "sched.h"
 #include "screen.h"
+#include "str.h"
 #include "timer.h"
+#include "vcpus.h"
 #include "xenstore.h"
 
 #define MiB (1024 * 1024)
@@ -64,11 +66,6 @@ __attribute__((noreturn)) static void run_echo(const struct boot_info *b) {
     }
 }
 
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
-
 /* Its own keys through the store, by relative paths (below /local/domain/<domid>): write and
  * read back data/hello, then report every value data/poke takes. */
 __attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
@@ -83,7 +80,7 @@ __attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
         printk("minios: xenstore FAILED: write data/hello: %s\n", xs_error());
         stop(SHUTDOWN_crash);
     }
-    if (xs_read("data/hello", value, sizeof value) < 0 || !same(value, "world")) {
+    if (xs_read("data/hello", value, sizeof value) < 0 || !str_eq(value, "world")) {
         printk("minios: xenstore FAILED: read data/hello: %s\n", xs_error());
         stop(SHUTDOWN_crash);
     }
@@ -102,17 +99,17 @@ __attribute__((noreturn)) static void run_xenstore(const struct boot_info *b) {
     printk("minios: xenstore ok\n");
     for (;;) {
         xs_next_event(path, sizeof path, token, sizeof token);
-        if (same(token, CONTROL_TOKEN)) {
+        if (str_eq(token, CONTROL_TOKEN)) {
             int reason = control_check();
             if (reason >= 0) stop((uint32_t)reason);
             continue;
         }
-        if (same(token, BALLOON_TOKEN)) {
+        if (str_eq(token, BALLOON_TOKEN)) {
             balloon_check();
             continue;
         }
         /* The first event comes at once (the watch's registration); the node may not exist. */
-        if (!same(token, "poke") || xs_read("data/poke", value, sizeof value) < 0) continue;
+        if (!str_eq(token, "poke") || xs_read("data/poke", value, sizeof value) < 0) continue;
         printk("minios: watch data/poke = %s\n", value);
     }
 }
@@ -146,12 +143,13 @@ __attribute__((noreturn)) void minios_main(uint64_t vcpu, const void *dtb, volat
     }
     printk("minios: ready\n");
 
-    /* Every mode takes shutdown requests and balloon targets; mode=xenstore watches
-     * control/shutdown and memory/target itself. */
+    /* Every mode takes shutdown requests, balloon targets and vCPU availability; mode=xenstore
+     * watches control/shutdown and memory/target itself (and leaves vCPUs alone). */
     balloon_init(&b);
     if (o.mode != MODE_XENSTORE) {
         control_watch_nowait(&b);
         balloon_watch_nowait(&b);
+        vcpus_watch_nowait(&b);
         sched_wake_hook = on_wake;
     }
 

@@ -29,6 +29,18 @@ park:
     wfi
     j       park
 
+/* A secondary vCPU that minios started (vcpus.c, SBI HSM hart_start): a0 = vCPU id, a1 = the top
+ * of its own stack; S-mode, paging and interrupts off. */
+    .globl vcpu_entry
+vcpu_entry:
+    csrw    sie, zero
+    la      t0, trap_entry
+    csrw    stvec, t0
+    li      t0, SSTATUS_FS
+    csrc    sstatus, t0
+    mv      sp, a1
+    call    vcpu_main       /* (vcpu): never returns */
+
 /* Caller-saved registers: the C handler preserves the rest. 16 of them keep sp 16-aligned. */
 #define FRAME (16 * 8)
 .macro caller_saved op

@@ -5,6 +5,7 @@
 #include "control.h"
 #include "format.h"
 #include "sched.h"
+#include "str.h"
 #include "timer.h"
 #include "xenbus.h"
 #include "xenstore.h"
@@ -22,16 +23,11 @@ int xenbus_fail(struct xenbus_dev *d, const char *fmt, ...) {
     return -1;
 }
 
-static bool same(const char *a, const char *b) {
-    while (*a != '\0' && *a == *b) a++, b++;
-    return *a == *b;
-}
-
 /* From the wake hook (control_poll): only note the event. */
 static void note_event(const char *path, const char *token) {
     (void)path;
     for (unsigned i = 0; i < ndevs; i++)
-        if (same(token, devs[i]->token)) devs[i]->changed = true;
+        if (str_eq(token, devs[i]->token)) devs[i]->changed = true;
 }
 
 bool xenbus_parse_u64(const char *s, uint64_t *out) {
@@ -112,7 +108,7 @@ long xenbus_read_backend_state(struct xenbus_dev *d) {
     char value[16];
     uint64_t s;
     if (xs_read(d->backend_state, value, sizeof value) < 0) {
-        if (same(xs_error(), "ENOENT")) return XenbusStateUnknown;
+        if (str_eq(xs_error(), "ENOENT")) return XenbusStateUnknown;
         return xenbus_fail(d, "read %s: %s", d->backend_state, xs_error());
     }
     if (!xenbus_parse_u64(value, &s) || s > 0xff) return xenbus_fail(d, "%s is \"%s\", not a state", d->backend_state, value);
