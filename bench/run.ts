@@ -47,6 +47,8 @@ function cell(r: SideResult, unit?: string): string {
 
 function ratio(row: Row): string {
   if (row.qemu.kind !== 'ok' || row.domus.kind !== 'ok') return '—';
+  // A peer below what the measure resolves (0.0 % CPU in 10 ms clock ticks) has no ratio.
+  if (row.qemu.stats.median === 0) return '— (peer 0)';
   return `${(row.domus.stats.median / row.qemu.stats.median).toFixed(2)}×`;
 }
 

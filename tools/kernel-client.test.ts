@@ -10,7 +10,7 @@ import { encodeFrame, FrameReader } from "../kernel/public/frames.js";
 import { PROTOCOL_VERSION } from "../kernel/public/protocol.js";
 
 const info = {
-  domid: 3, name: "vm1", memoryMiB: 128, maxmemMiB: 128, vcpus: 1, state: "blocked",
+  domid: 3, name: "vm1", memoryMiB: 128, maxmemMiB: 128, vcpus: 2, online: [0], state: "blocked",
   cpuTimeNs: 5e9, weight: 256, cap: 0, cpus: [0, 1], cpu: 1,
 };
 
@@ -26,6 +26,7 @@ describe("kernel replies and events are checked", () => {
     expect(() => parseDomainInfo({ ...info, state: "asleep" }, "domain.list[0]")).toThrow("domain.list[0].state must be one of");
     expect(() => parseEvent({ event: "console", domid: 1, data: "A" })).toThrow("event.data must be bytes");
     expect(() => parseDomainInfo({ ...info, cpus: [0, -1] }, "d")).toThrow("d.cpus[1] must be a whole number from 0");
+    expect(() => parseDomainInfo({ ...info, online: undefined }, "d")).toThrow("d.online must be a list");
   });
 
   it("throws only ProtocolViolation on anything else", () => {

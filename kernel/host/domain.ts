@@ -162,6 +162,7 @@ export class Domain {
       memoryMiB: this.memoryMiB,
       maxmemMiB: this.maxmemMiB,
       vcpus: this.spec.vcpus,
+      online: this.machine.onlineVcpus(),
       state: this.paused && (this.state === "running" || this.state === "blocked") ? "paused" : this.state,
       cpuTimeNs: Math.round(this.cpuMs * 1e6),
       weight: this.weight,

@@ -164,7 +164,7 @@ export class Hypervisor {
     const pv = machine.pv;
     if (pv !== undefined && this.options.storeSocket !== undefined) {
       // Connected lazily, when the guest first notifies its store port.
-      const identity = { name: spec.name, uuid: spec.uuid ?? randomUUID(), memoryKiB: spec.memoryMiB * 1024 };
+      const identity = { name: spec.name, uuid: spec.uuid ?? randomUUID(), memoryKiB: spec.memoryMiB * 1024, vcpus: spec.vcpus };
       pv.storeRing = new XenstoreRing(pv, identity, this.options.storeSocket, (msg) => this.log(`domain ${domid}: ${msg}`));
     }
     const d = new Domain(domid, spec, machine);

@@ -43,6 +43,12 @@ export interface DomainInfo {
   readonly memoryMiB: number;
   readonly maxmemMiB: number;
   readonly vcpus: number;
+  /**
+   * The vCPUs that are up. A paravirtual guest takes the others down and up itself (SBI HSM),
+   * as `cpu/<n>/availability` in its home asks (xm vcpu-set); an HVM guest's firmware keeps its
+   * harts itself, so all of them count.
+   */
+  readonly online: readonly number[];
   readonly state: DomainState;
   /** CPU time used by all vCPUs, in nanoseconds. */
   readonly cpuTimeNs: number;

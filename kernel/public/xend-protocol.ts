@@ -24,6 +24,8 @@ export interface XendDomain {
   readonly memoryMiB: number;
   readonly maxmemMiB: number;
   readonly vcpus: number;
+  /** The vCPUs that are up (xm vcpu-set): all of them unless the domain runs and took some down. */
+  readonly online: readonly number[];
   /** null: not running. */
   readonly state: DomainState | null;
   /** CPU seconds used by all its vCPUs. */
@@ -36,6 +38,11 @@ export interface XendDomain {
   readonly managed: boolean;
   /** pCPUs its vCPUs may run on; empty: any. */
   readonly cpus: readonly number[];
+}
+
+/** vCPUs 0 to n-1: every vCPU of a domain with n, as `online` of one that took none down. */
+export function everyVcpu(n: number): number[] {
+  return Array.from({ length: n }, (_, v) => v);
 }
 
 /** `xm vcpu-list`: one row per vCPU of each running domain. */

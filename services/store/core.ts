@@ -427,6 +427,8 @@ export interface DomainHome {
   uuid?: string;
   /** memory/target. */
   memoryKiB?: number;
+  /** How many vCPUs it has: cpu/<n>/availability, each "online" at first. */
+  vcpus?: number;
   /** The console ring's frame and event channel: console/ring-ref and console/port. */
   console?: { mfn: string; port: number };
 }
@@ -434,7 +436,7 @@ export interface DomainHome {
 /**
  * The home libxl creates for a guest (libxl__domain_make, libxl__build_post and the console's
  * frontend): /local/domain/<id> with `domid`, `name`, `vm`, `device`, `backend`,
- * `memory/target` and `console/ring-ref` and `port`, read-only to the guest; `data`,
+ * `memory/target`, `cpu/<n>/availability` and `console/ring-ref` and `port`, read-only to the guest; `data`,
  * `control/shutdown`, `console` and the other places a guest writes, owned by it. And /vm/<uuid>.
  */
 function homeLayout(changes: Changes, domid: number, h: DomainHome): void {
@@ -450,6 +452,11 @@ function homeLayout(changes: Changes, domid: number, h: DomainHome): void {
   ];
   if (h.uuid !== undefined) layout.push(["/vm", `/vm/${h.uuid}`, readOnly]);
   if (h.memoryKiB !== undefined) layout.push(["/memory", "", readOnly], ["/memory/target", String(h.memoryKiB), readOnly]);
+  if (h.vcpus !== undefined) {
+    // What `xm vcpu-set` moves; the guest brings its vCPUs up and down to match.
+    layout.push(["/cpu", "", readOnly]);
+    for (let n = 0; n < h.vcpus; n++) layout.push([`/cpu/${n}`, "", readOnly], [`/cpu/${n}/availability`, "online", readOnly]);
+  }
   if (h.console !== undefined) {
     // The frontend's directory is the guest's (libxl__device_generic_add); what the backend
     // reads from it, read-only.

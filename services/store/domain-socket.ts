@@ -4,7 +4,7 @@
 // Only the kernel process connects: the socket is mode 0600 in the store's 0700 directory.
 //
 // A connection begins with one line of JSON naming the domain it speaks for,
-//   {"domid":3,"name":"guest","mfn":"32763","port":2,"uuid":"...","memoryKiB":65536,"consoleMfn":"32762","consolePort":1}\n
+//   {"domid":3,"name":"guest","mfn":"32763","port":2,"uuid":"...","memoryKiB":65536,"vcpus":2,"consoleMfn":"32762","consolePort":1}\n
 // and carries that domain's xenstore byte stream from then on, with the domain's (unprivileged)
 // rights. The first connection for a domain introduces it (its home is laid out and
 // @introduceDomain fires); a later one, after a store or relay restart, just reconnects. When
@@ -15,6 +15,7 @@ import { createServer, type Server } from "node:net";
 import { SocketTransport, listenUnix } from "./socket.js";
 import type { DomainHome, Store } from "./core.js";
 import { DOMID_FIRST_RESERVED } from "./domain.js";
+import { MAX_HARTS } from "../../kernel/public/board.js";
 
 /** The hello line is short; anything longer is not a relay. */
 const MAX_HELLO = 512;
@@ -52,6 +53,10 @@ export function parseHello(line: string): DomainHello | Error {
   if (h.memoryKiB !== undefined) {
     if (!Number.isSafeInteger(h.memoryKiB) || h.memoryKiB < 1) return new Error("bad memoryKiB");
     hello.memoryKiB = h.memoryKiB;
+  }
+  if (h.vcpus !== undefined) {
+    if (!Number.isInteger(h.vcpus) || h.vcpus < 1 || h.vcpus > MAX_HARTS) return new Error("bad vcpus");
+    hello.vcpus = h.vcpus;
   }
   if (h.consoleMfn !== undefined || h.consolePort !== undefined) {
     if (!isMfn(h.consoleMfn) || !isPort(h.consolePort)) return new Error("bad console");

@@ -54,24 +54,28 @@ describe("the store's domain socket", () => {
     for (const bad of ["", "3", '{"domid":0,"name":"g","mfn":"9","port":2}', '{"domid":3,"name":"","mfn":"9","port":2}',
       '{"domid":3,"name":"g","mfn":"x","port":2}', '{"domid":3,"name":"g","mfn":"9","port":0}',
       '{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"x"}', '{"domid":3,"name":"g","mfn":"9","port":2,"memoryKiB":0}',
-      '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8"}', '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8","consolePort":-1}']) {
+      '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8"}', '{"domid":3,"name":"g","mfn":"9","port":2,"vcpus":0}',
+      '{"domid":3,"name":"g","mfn":"9","port":2,"vcpus":9}', '{"domid":3,"name":"g","mfn":"9","port":2,"vcpus":1.5}', '{"domid":3,"name":"g","mfn":"9","port":2,"consoleMfn":"8","consolePort":-1}']) {
       expect(parseHello(bad)).toBeInstanceOf(Error);
     }
-    expect(parseHello(`{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"${UUID}","memoryKiB":65536,"consoleMfn":"8","consolePort":1}`)).toEqual({
-      domid: 3, name: "g", mfn: "9", port: 2, uuid: UUID, memoryKiB: 65536, console: { mfn: "8", port: 1 },
+    expect(parseHello(`{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"${UUID}","memoryKiB":65536,"vcpus":2,"consoleMfn":"8","consolePort":1}`)).toEqual({
+      domid: 3, name: "g", mfn: "9", port: 2, uuid: UUID, memoryKiB: 65536, vcpus: 2, console: { mfn: "8", port: 1 },
     });
   });
 
-  it("lays out Xen's home: vm, device, backend, control/shutdown, memory/target, console", async () => {
-    const g = await relay(11, "guest11", { uuid: UUID, memoryKiB: 65536, consoleMfn: "1233", consolePort: 1 });
+  it("lays out Xen's home: vm, device, backend, control/shutdown, memory/target, cpu, console", async () => {
+    const g = await relay(11, "guest11", { uuid: UUID, memoryKiB: 65536, vcpus: 2, consoleMfn: "1233", consolePort: 1 });
     await until("the home", () => exists("/local/domain/11/console/port"));
     const home = "/local/domain/11";
     expect((await dom0.directory(home)).sort()).toEqual(
-      ["attr", "backend", "console", "control", "data", "device", "domid", "drivers", "error", "feature", "memory", "name", "vm"],
+      ["attr", "backend", "console", "control", "cpu", "data", "device", "domid", "drivers", "error", "feature", "memory", "name", "vm"],
     );
     const read = async (p: string): Promise<string> => (await dom0.read(`${home}/${p}`)).toString();
     expect(await read("vm")).toBe(`/vm/${UUID}`);
     expect(await read("memory/target")).toBe("65536");
+    expect(await dom0.directory(`${home}/cpu`)).toEqual(["0", "1"]);
+    expect(await read("cpu/0/availability")).toBe("online");
+    expect(await read("cpu/1/availability")).toBe("online");
     expect(await read("console/ring-ref")).toBe("1233");
     expect(await read("console/port")).toBe("1");
     expect(await read("control/shutdown")).toBe("");
@@ -79,7 +83,7 @@ describe("the store's domain socket", () => {
     expect((await dom0.read(`/vm/${UUID}/uuid`)).toString()).toBe(UUID);
     expect((await dom0.read(`/vm/${UUID}/name`)).toString()).toBe("guest11");
     // The guest reads them and may not change them; its console directory is its own.
-    for (const p of [home, `${home}/vm`, `${home}/backend`, `${home}/memory/target`, `${home}/console/ring-ref`, `${home}/console/port`, `/vm/${UUID}`]) {
+    for (const p of [home, `${home}/vm`, `${home}/backend`, `${home}/memory/target`, `${home}/cpu/1/availability`, `${home}/console/ring-ref`, `${home}/console/port`, `/vm/${UUID}`]) {
       expect(await dom0.getPerms(p)).toEqual(["n0", "r11"]);
     }
     expect(await dom0.getPerms(`${home}/console`)).toEqual(["n11"]);

@@ -4,15 +4,11 @@
 // domain built with maxmem above its memory can grow up to maxmem.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { GuestConsole } from "../support/guest-console.js";
-import { TestHost, XM, eventually, listRows } from "./host.js";
+import type { GuestConsole } from "../support/guest-console.js";
+import { eventually, hostForTests, listRows } from "./host.js";
 import { MINIOS } from "../support/guest-images.js";
 
-let host: TestHost;
-let dir: string;
+const host = hostForTests();
 let guest: GuestConsole;
 
 async function memOf(name: string): Promise<number> {
@@ -24,19 +20,10 @@ async function freeMemory(): Promise<number> {
 }
 
 beforeAll(async () => {
-  host = new TestHost();
-  dir = mkdtempSync(join(tmpdir(), "domus-balloon-"));
-  await host.up();
-  const cfg = join(dir, "bal.cfg");
-  writeFileSync(cfg, `name = 'bal'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 32\nmaxmem = 48\nextra = 'mode=idle tick=200'\n`);
-  guest = GuestConsole.command(process.execPath, [XM, "--home", host.home, "create", "-c", cfg]);
+  guest = host.createWithConsole("bal", `name = 'bal'\nbuilder = 'linux'\nkernel = '${MINIOS}'\nmemory = 32\nmaxmem = 48\nextra = 'mode=idle tick=200'\n`);
   await guest.waitFor("minios: ready");
 });
-afterAll(async () => {
-  guest?.kill();
-  await host.down();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => guest?.kill());
 
 describe("xm mem-set on a running domain", () => {
   it("shrinks the guest through its balloon: xm list shows the new size and xm info the memory freed", async () => {

@@ -2,12 +2,13 @@
 // `xm …` and `domus …` as separate processes, `domus down` at the end.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_GATEWAY } from "../../services/net/passt-uplink.js";
+import { GuestConsole } from "../support/guest-console.js";
 
 export const DOMUS = fileURLToPath(new URL("../../dist/tools/domus.js", import.meta.url));
 export const XM = fileURLToPath(new URL("../../dist/tools/xm/main.js", import.meta.url));
@@ -106,6 +107,13 @@ export class TestHost {
   }
 
   /** Its `xm list` row for the domain `name` (columns split at spaces), if it has one. */
+  /** Writes `config` to NAME.cfg in the test's folder and runs `xm create -c` on it: the guest's console from its first line. */
+  createWithConsole(name: string, config: string): GuestConsole {
+    const cfg = join(this.dir, `${name}.cfg`);
+    writeFileSync(cfg, config);
+    return GuestConsole.command(process.execPath, [XM, "--home", this.home, "create", "-c", cfg]);
+  }
+
   async row(name: string): Promise<string[] | undefined> {
     return listRows((await this.xm("list")).stdout).find((r) => r[0] === name);
   }

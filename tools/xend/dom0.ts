@@ -5,7 +5,7 @@
 import { cpus, hostname, release, version, arch } from "node:os";
 import type { HostInfo, DomainState } from "../../kernel/public/protocol.js";
 import { DEFAULT_CAP, DEFAULT_WEIGHT } from "../../kernel/public/protocol.js";
-import type { XendDomain, XendHostInfo } from "../../kernel/public/xend-protocol.js";
+import { everyVcpu, type XendDomain, type XendHostInfo } from "../../kernel/public/xend-protocol.js";
 import type { XendSettings } from "./xend-config.js";
 
 const RUNNING: DomainState = "running";
@@ -21,7 +21,7 @@ export function dom0Domain(settings: XendSettings, host: HostInfo): XendDomain {
   const busyMs = all.slice(0, vcpus).reduce((n, c) => n + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
   const memoryMiB = Math.min(settings.dom0MinMem, host.totalMemoryMiB);
   return {
-    name: "Domain-0", domid: 0, memoryMiB, maxmemMiB: memoryMiB, vcpus, state: RUNNING,
+    name: "Domain-0", domid: 0, memoryMiB, maxmemMiB: memoryMiB, vcpus, online: everyVcpu(vcpus), state: RUNNING,
     cpuTimeS: busyMs / 1000, weight: DEFAULT_WEIGHT, cap: DEFAULT_CAP,
     startTime: Date.now() / 1000 - process.uptime(), managed: false, cpus: [],
   };

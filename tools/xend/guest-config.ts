@@ -81,7 +81,7 @@ export function domainSxp(g: GuestConfig | undefined, d: XendDomain, vncLocation
   if (d.startTime !== null) tail.push(["start_time", d.startTime.toFixed(2)]);
   tail.push(["cpu_time", d.cpuTimeS.toFixed(9)]);
   if (d.state !== null) {
-    tail.push(["online_vcpus", String(d.vcpus)]);
+    tail.push(["online_vcpus", String(d.online.length)]);
     tail.push(["state", stateLetters(d.state as DomainState)]);
   }
   return printSxp(["domain", ...runtime, ...body, ...tail]);

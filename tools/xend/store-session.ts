@@ -49,16 +49,22 @@ export async function withStore<T>(socket: string, what: string, work: (client: 
  * connected its xenstore ring, so it cannot see the key).
  */
 export async function writeGuestKey(socket: string, domid: number, key: string, value: string, timeoutMs = STORE_TIMEOUT_MS): Promise<void> {
+  await writeGuestKeys(socket, domid, [[key, value]], timeoutMs);
+}
+
+/** writeGuestKey for several keys, in order, in one session. */
+export async function writeGuestKeys(socket: string, domid: number, keys: readonly (readonly [string, string])[], timeoutMs = STORE_TIMEOUT_MS): Promise<void> {
   const home = `/local/domain/${domid}`;
-  await withStore(socket, `${key} for domain ${domid}`, async (client) => {
+  const what = keys.map(([key]) => key).join(", ");
+  await withStore(socket, `${what} for domain ${domid}`, async (client) => {
     try {
       await client.directory(home);
     } catch (e) {
       if (e instanceof XsClientError && e.code === "ENOENT") {
-        throw new StoreUnavailable(`domain ${domid} has no ${home} in the store (its xenstore ring was never connected), so it cannot see ${key}`);
+        throw new StoreUnavailable(`domain ${domid} has no ${home} in the store (its xenstore ring was never connected), so it cannot see ${what}`);
       }
       throw e;
     }
-    await client.write(`${home}/${key}`, value);
+    for (const [key, value] of keys) await client.write(`${home}/${key}`, value);
   }, timeoutMs);
 }

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { DEFAULT_CAP, DEFAULT_WEIGHT, type DomainInfo, type EventFrame, type ShutdownReason } from "../../kernel/public/protocol.js";
-import type { XendChangeResult, XendDomain, XendHostInfo, XendShutdownResult, XendVbd, XendVcpu, XendVif } from "../../kernel/public/xend-protocol.js";
+import { everyVcpu, type XendChangeResult, type XendDomain, type XendHostInfo, type XendShutdownResult, type XendVbd, type XendVcpu, type XendVif } from "../../kernel/public/xend-protocol.js";
 import type { KernelClient } from "../kernel-client.js";
 import type { HomePaths } from "../lib/home.js";
 import { KernelLink } from "./kernel-link.js";
@@ -21,7 +21,7 @@ import {
 import { dom0Domain, hostInfoRows } from "./dom0.js";
 import { readXendConfig, type XendSettings } from "./xend-config.js";
 import { GUEST_SHUTDOWN_TIMEOUT_MS, requestGuestShutdown } from "./shutdown-request.js";
-import { storeSocketOf, StoreUnavailable, writeGuestKey } from "./store-session.js";
+import { storeSocketOf, StoreUnavailable, writeGuestKey, writeGuestKeys } from "./store-session.js";
 import { listDisks, plugDisks, unplugDisk } from "./vbd.js";
 import { forgetDomainDevices } from "./xenbus-devices.js";
 import { listVifs, plugVifs, unplugVif, withMac } from "./vif.js";
@@ -221,6 +221,7 @@ export class Xend {
       memoryMiB: d.memoryMiB,
       maxmemMiB: d.maxmemMiB,
       vcpus: d.vcpus,
+      online: d.online,
       state: d.state,
       cpuTimeS: d.cpuTimeNs / 1e9,
       weight: d.weight,
@@ -234,7 +235,7 @@ export class Xend {
   private inactiveRow(name: string, config: GuestConfig): XendDomain {
     return {
       name, domid: null, memoryMiB: config.config.memory, maxmemMiB: config.config.maxmem,
-      vcpus: config.config.vcpus, state: null, cpuTimeS: 0, weight: config.weight ?? DEFAULT_WEIGHT, cap: config.cap ?? DEFAULT_CAP,
+      vcpus: config.config.vcpus, online: everyVcpu(config.config.vcpus), state: null, cpuTimeS: 0, weight: config.weight ?? DEFAULT_WEIGHT, cap: config.cap ?? DEFAULT_CAP,
       startTime: null, managed: true, cpus: config.config.cpus ?? [],
     };
   }
@@ -540,7 +541,8 @@ export class Xend {
    * as Xen's xend does: memory/target (KiB) in the domain's home, which the guest's balloon
    * driver follows (minios's does; `xm list` shows what the guest holds). vcpu-pin moves a
    * running domain's vCPUs at once (the kernel's affinity), and mem-max moves a running PV
-   * domain's maximum within the room it was built with. Otherwise (vcpu-set, a larger maxmem,
+   * domain's maximum within the room it was built with, and vcpu-set a running PV domain's vCPUs
+   * within those it was built with (setOnlineVcpus). Otherwise (more vCPUs, a larger maxmem,
    * an HVM domain's) the kernel cannot change a running domain, so the new value is kept in its
    * configuration (and its managed file) and applies at its next start; the result says so. A
    * managed domain that is not running simply changes.
@@ -577,8 +579,27 @@ export class Xend {
       this.updateRecordConfig(r.info.domid, change);
       return refused === undefined ? {} : { deferred: `${refused}; '${r.name}' gets maxmem ${change.maxmemMiB} MiB at its next start` };
     }
+    if (change.vcpus !== undefined && Object.keys(change).length === 1) {
+      const refused = await this.setOnlineVcpus(r.info, config, change.vcpus).then(() => undefined, (e: Error) => e.message);
+      this.updateRecordConfig(r.info.domid, change);
+      return refused === undefined ? {} : { deferred: `${refused}; '${r.name}' gets ${change.vcpus} vCPUs at its next start` };
+    }
     this.updateRecordConfig(r.info.domid, change);
     return { deferred: `the kernel cannot change a running domain's ${what} yet; '${r.name}' gets the new value at its next start` };
+  }
+
+  /**
+   * vcpu-set on a running domain, as Xen's xend does it: cpu/<n>/availability in the domain's
+   * home says "online" for the first `n` vCPUs and "offline" for the rest, and the guest, which
+   * watches them, brings its vCPUs up and down (`xm list` shows what it did). Only within the
+   * vCPUs it was built with, and only for a paravirtual guest: an HVM guest's firmware keeps its
+   * harts itself.
+   */
+  private async setOnlineVcpus(info: DomainInfo, config: GuestConfig, n: number): Promise<void> {
+    if (config.config.builder !== "linux") throw new Error("an HVM guest's vCPUs cannot be taken down or added while it runs");
+    if (n > info.vcpus) throw new Error(`it was built with ${info.vcpus} vCPU${info.vcpus === 1 ? "" : "s"}, and a running domain gets no more`);
+    const keys = everyVcpu(info.vcpus).map((v) => [`cpu/${v}/availability`, v < n ? "online" : "offline"] as const);
+    await writeGuestKeys(storeSocketOf(this.paths.home), info.domid, keys);
   }
 
   async vcpuList(refs?: readonly string[]): Promise<XendVcpu[]> {
@@ -587,13 +608,14 @@ export class Xend {
     const out: XendVcpu[] = [];
     for (const d of rows) {
       for (let v = 0; v < d.vcpus; v++) {
+        const up = d.online.includes(v);
         out.push({
           // Domain-0's vCPU n is host CPU n. A guest's vCPUs share one pCPU at a time: the one
-          // that ran its last slice (none before it first runs).
-          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: d.domid === 0 ? v : lastCpu.get(d.domid ?? 0) ?? null,
-          state: d.state === "paused" ? "paused" : d.state === "running" ? "running" : d.state === "blocked" ? "blocked" : "offline",
-          // The kernel reports CPU time per domain, not per vCPU: each vCPU shows an equal share.
-          cpuTimeS: d.cpuTimeS / d.vcpus,
+          // that ran its last slice (none before it first runs); a vCPU that is down has none.
+          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: !up ? null : d.domid === 0 ? v : lastCpu.get(d.domid ?? 0) ?? null,
+          state: !up ? "offline" : d.state === "paused" ? "paused" : d.state === "running" ? "running" : d.state === "blocked" ? "blocked" : "offline",
+          // The kernel reports CPU time per domain, not per vCPU: each vCPU up shows an equal share.
+          cpuTimeS: up ? d.cpuTimeS / d.online.length : 0,
           affinity: d.cpus,
         });
       }

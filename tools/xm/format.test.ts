@@ -4,11 +4,11 @@ import { formatAffinity, formatList } from "./format.js";
 import { parseCpus } from "../config/cpus.js";
 
 describe("xm output", () => {
-  it("prints xm list in the manual's columns", () => {
+  it("prints xm list in the manual's columns, VCPUs counting those up", () => {
     const text = formatList([
-      { name: "Domain-0", domid: 0, memoryMiB: 457, maxmemMiB: 457, vcpus: 2, state: "running", cpuTimeS: 2712.9, weight: 256, cap: 0, startTime: 0, managed: false, cpus: [] },
-      { name: "OES", domid: 7, memoryMiB: 512, maxmemMiB: 512, vcpus: 1, state: "blocked", cpuTimeS: 16.3, weight: 256, cap: 0, startTime: 0, managed: false, cpus: [] },
-      { name: "SLES10", domid: null, memoryMiB: 512, maxmemMiB: 512, vcpus: 1, state: null, cpuTimeS: 0, weight: 256, cap: 0, startTime: null, managed: true, cpus: [] },
+      { name: "Domain-0", domid: 0, memoryMiB: 457, maxmemMiB: 457, vcpus: 2, online: [0, 1], state: "running", cpuTimeS: 2712.9, weight: 256, cap: 0, startTime: 0, managed: false, cpus: [] },
+      { name: "OES", domid: 7, memoryMiB: 512, maxmemMiB: 512, vcpus: 2, online: [0], state: "blocked", cpuTimeS: 16.3, weight: 256, cap: 0, startTime: 0, managed: false, cpus: [] },
+      { name: "SLES10", domid: null, memoryMiB: 512, maxmemMiB: 512, vcpus: 1, online: [0], state: null, cpuTimeS: 0, weight: 256, cap: 0, startTime: null, managed: true, cpus: [] },
     ]);
     expect(text).toBe([
       "Name                                        ID   Mem VCPUs      State   Time(s)",

@@ -12,7 +12,7 @@ export function formatList(domains: readonly XendDomain[]): string {
   const lines = [`${l("Name", 40)} ${r("ID", 5)} ${r("Mem", 5)} ${r("VCPUs", 5)} ${r("State", 10)} ${r("Time(s)", 9)}`];
   for (const d of domains) {
     const state = d.state === null ? "" : stateLetters(d.state);
-    lines.push(`${l(d.name, 40)} ${r(d.domid === null ? "" : String(d.domid), 5)} ${r(String(Math.floor(d.memoryMiB)), 5)} ${r(String(d.vcpus), 5)} ${r(state, 10)} ${r(d.cpuTimeS.toFixed(1), 8)}`);
+    lines.push(`${l(d.name, 40)} ${r(d.domid === null ? "" : String(d.domid), 5)} ${r(String(Math.floor(d.memoryMiB)), 5)} ${r(String(d.online.length), 5)} ${r(state, 10)} ${r(d.cpuTimeS.toFixed(1), 8)}`);
   }
   return `${lines.join("\n")}\n`;
 }

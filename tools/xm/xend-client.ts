@@ -33,6 +33,7 @@ export function parseXendDomain(v: unknown, what: string): XendDomain {
     memoryMiB: num(o, "memoryMiB", what),
     maxmemMiB: num(o, "maxmemMiB", what),
     vcpus: num(o, "vcpus", what),
+    online: numbers(o, "online", what),
     state: state as DomainState | null,
     cpuTimeS: num(o, "cpuTimeS", what),
     weight: num(o, "weight", what),

@@ -78,7 +78,7 @@ function setup(from?: { readonly linear: Uint8Array; readonly pv: PvState }) {
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
   const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {}, atHome: (work) => work() }, new PostedSends(() => linear), from?.pv);
-  const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024 }, path, () => {});
+  const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024, vcpus: 2 }, path, () => {});
   dom.storeRing = ring; // as the hypervisor keeps it
   rings.push(ring);
   const page = mem.dataView(layout.xenstore, 4096);
@@ -117,7 +117,7 @@ describe("the xenstore ring relay", () => {
     const nl = store.received.indexOf(0x0a);
     expect(JSON.parse(store.received.toString("utf8", 0, nl))).toEqual({
       domid: 5, name: "guest", mfn: String(t.dom.layout.xenstore / 4096), port: t.dom.storePort,
-      uuid: UUID, memoryKiB: 1024, consoleMfn: String(t.dom.layout.console / 4096), consolePort: t.dom.consolePort,
+      uuid: UUID, memoryKiB: 1024, vcpus: 2, consoleMfn: String(t.dom.layout.console / 4096), consolePort: t.dom.consolePort,
     });
     // The ring was emptied (the guest may go on), but half a message is not sent.
     expect(t.page.getUint32(XS_RING_REQ_CONS, true)).toBe(10);

@@ -43,12 +43,13 @@ function takeMessage(buf: Buffer): number | undefined | Error {
 
 /**
  * What the store lays out in the domain's home besides the ring (libxl's job in Xen), sent on the
- * hello line: `vm` names the uuid, `memory/target` the KiB.
+ * hello line: `vm` names the uuid, `memory/target` the KiB, `cpu/<n>/availability` the vCPUs.
  */
 export interface DomainIdentity {
   readonly name: string;
   readonly uuid: string;
   readonly memoryKiB: number;
+  readonly vcpus: number;
 }
 
 export class XenstoreRing {
@@ -131,7 +132,7 @@ export class XenstoreRing {
       // console/port, as libxl does for xenconsoled.
       socket.write(`${JSON.stringify({
         domid: this.dom.domid, name: this.identity.name, mfn: String(this.dom.layout.xenstore / 4096), port: this.dom.storePort,
-        uuid: this.identity.uuid, memoryKiB: this.identity.memoryKiB,
+        uuid: this.identity.uuid, memoryKiB: this.identity.memoryKiB, vcpus: this.identity.vcpus,
         consoleMfn: String(this.dom.layout.console / 4096), consolePort: this.dom.consolePort,
       })}\n`);
       this.log(`xenstore ring connected to the store`);
