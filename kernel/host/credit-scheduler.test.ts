@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { timerGrain, wakeTime } from "./credit-scheduler.js";
+import { CreditScheduler, timerGrain, wakeTime } from "./credit-scheduler.js";
+import { Domain } from "./domain.js";
 
 describe("when a sleeping domain is woken", () => {
   it("a long sleep ends on the next boundary of its grain, never before its timer, at most 4 ms or 1/32 of the sleep late", () => {
@@ -25,5 +26,39 @@ describe("when a sleeping domain is woken", () => {
   it("a short sleep ends exactly at its timer", () => {
     expect(wakeTime(1000.25, 1.5)).toBe(1001.75);
     expect(wakeTime(7, 39)).toBe(46);
+  });
+});
+
+describe("which domain runs next", () => {
+  /** A domain as the scheduler sees it, without a machine. */
+  function domain(weight: number, credit: number, lastRan: number): Domain {
+    return Object.assign(Object.create(Domain.prototype) as Domain, {
+      state: "running", paused: false, sleepUntil: 0, onCpu: undefined, boosted: false, cap: 0, periodUsedMs: 0,
+      weight, credit, lastRan, affinity: [],
+    });
+  }
+
+  it("of domains in debt, the one least in debt for its weight, whichever ran last", () => {
+    const sched = new CreditScheduler(1);
+    const light = domain(256, -5, 0);
+    const heavy = domain(512, -8, 1);
+    sched.add(light);
+    sched.add(heavy);
+    expect(sched.pick(0, () => true)).toBe(heavy); // -8/512 is less debt than -5/256
+    heavy.credit = -12;
+    expect(sched.pick(0, () => true)).toBe(light);
+  });
+
+  it("of domains with credit, the one that ran least recently; credit before debt, a woken domain before both", () => {
+    const sched = new CreditScheduler(1);
+    const a = domain(256, 3, 10);
+    const b = domain(256, 20, 20);
+    const c = domain(256, -1, 0);
+    for (const d of [a, b, c]) sched.add(d);
+    expect(sched.pick(0, () => true)).toBe(a);
+    a.credit = -1;
+    expect(sched.pick(0, () => true)).toBe(b);
+    c.boosted = true;
+    expect(sched.pick(0, () => true)).toBe(c);
   });
 });

@@ -2,7 +2,8 @@
 // period each pCPU's time is shared out as credit among the active domains that may run on it,
 // in proportion to their weights; a domain with credit left (UNDER) runs before one that has none
 // (OVER); a domain that just woke is boosted ahead of both; a cap limits a domain to that
-// percentage of one pCPU per period. Round-robin within a priority. Sleepers' wake-ups are
+// percentage of one pCPU per period. Round-robin within a priority, but among OVER domains the
+// least in debt for its weight goes first (Xen round-robins them too). Sleepers' wake-ups are
 // gathered (wakeTime).
 
 import type { Domain } from "./domain.js";
@@ -140,12 +141,23 @@ export class CreditScheduler {
     for (const d of this.awake) {
       if (!d.runnable(now) || !where(d) || this.capped(d)) continue;
       const rank = d.boosted ? 2 : d.credit > 0 ? 1 : 0;
-      if (rank > bestRank || (rank === bestRank && best !== undefined && d.lastRan < best.lastRan)) {
+      if (rank > bestRank || (rank === bestRank && best !== undefined && this.before(d, best, rank))) {
         best = d;
         bestRank = rank;
       }
     }
     return best;
+  }
+
+  /**
+   * Within a priority, whether `a` runs before `b`. Domains with credit take turns. Of those in
+   * debt, the one least in debt for its weight goes first: taking turns there would share the
+   * pCPU equally whenever all are in debt, which a loaded host (slices stretched by the host's
+   * own scheduler, and charged for it) makes common, and weights would stop counting.
+   */
+  private before(a: Domain, b: Domain, rank: number): boolean {
+    if (rank === 0) return a.credit / a.weight > b.credit / b.weight;
+    return a.lastRan < b.lastRan;
   }
 
   /**
