@@ -30,11 +30,13 @@ export class PostedSends {
     const c = EVTCHN_POSTED_COUNT;
     if ((b[c] | b[c + 1] | b[c + 2] | b[c + 3]) === 0) return NONE; // the common case, every exit: nothing posted
     const ports: number[] = [];
-    for (let i = 0; i < BITMAP_BYTES; i++) {
-      const byte = b[EVTCHN_POSTED + i];
-      if (byte === 0) continue;
-      for (let bit = 0; bit < 8; bit++) if ((byte & (1 << bit)) !== 0) ports.push(i * 8 + bit);
-      b[EVTCHN_POSTED + i] = 0;
+    // A word at a time: an idle guest's tick posts one port, and this runs for every tick.
+    const words = new DataView(b.buffer, b.byteOffset + EVTCHN_POSTED, BITMAP_BYTES);
+    for (let w = 0; w < BITMAP_BYTES; w += 4) {
+      const word = words.getUint32(w, true);
+      if (word === 0) continue;
+      for (let bit = 0; bit < 32; bit++) if ((word & (1 << bit)) !== 0) ports.push(w * 8 + bit);
+      words.setUint32(w, 0, true);
     }
     b.fill(0, c, c + 4);
     return ports;
