@@ -3,6 +3,7 @@
 // connection introduces the domain, ending it releases the domain.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { join } from "node:path";
 import { XS_INTRODUCE, XS_READ, XS_WATCH, XS_WRITE, XS_ERROR } from "../../kernel/public/xs-wire.js";
 import { XsClient } from "../../services/store/client.js";
@@ -61,6 +62,21 @@ describe("the store's domain socket", () => {
     expect(parseHello(`{"domid":3,"name":"g","mfn":"9","port":2,"uuid":"${UUID}","memoryKiB":65536,"vcpus":2,"consoleMfn":"8","consolePort":1}`)).toEqual({
       domid: 3, name: "g", mfn: "9", port: 2, uuid: UUID, memoryKiB: 65536, vcpus: 2, console: { mfn: "8", port: 1 },
     });
+  });
+
+  it("takes any line without throwing: an Error, or a hello whose every field is in range", () => {
+    const field = fc.oneof(fc.anything(), fc.integer({ min: -2, max: 70000 }), fc.string({ maxLength: 70 }), fc.constant(UUID));
+    const keys = ["domid", "name", "mfn", "port", "uuid", "memoryKiB", "vcpus", "consoleMfn", "consolePort"];
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.dictionary(fc.constantFrom(...keys), field).map((o) => JSON.stringify({ domid: 3, name: "g", mfn: "9", port: 2, ...o }))), (line) => {
+      const h = parseHello(line);
+      if (h instanceof Error) return;
+      expect(Number.isInteger(h.domid) && h.domid >= 1).toBe(true);
+      expect(h.name.length).toBeGreaterThan(0);
+      expect(h.mfn).toMatch(/^\d+$/);
+      expect(Number.isInteger(h.port) && h.port >= 1).toBe(true);
+      if (h.vcpus !== undefined) expect(Number.isInteger(h.vcpus) && h.vcpus >= 1 && h.vcpus <= 8).toBe(true);
+      if (h.memoryKiB !== undefined) expect(Number.isSafeInteger(h.memoryKiB) && h.memoryKiB >= 1).toBe(true);
+    }), { numRuns: 2000 });
   });
 
   it("lays out Xen's home: vm, device, backend, control/shutdown, memory/target, cpu, console", async () => {
