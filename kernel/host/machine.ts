@@ -25,6 +25,7 @@ import { PvDomain } from "./pv/pv-domain.js";
 import { pvLayout, PV_SPECIAL_PAGES, PAGE, type PvLayout } from "./pv/pv-layout.js";
 import { startInfoPage } from "./pv/start-info.js";
 import { PostedSends } from "./pv/posted-sends.js";
+import { takeSetBits } from "./bitmap.js";
 import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
 import type { Builder, ShutdownReason } from "../public/protocol.js";
 
@@ -404,12 +405,7 @@ export class Machine {
 
   /** The RAM pages (0 = RAM_BASE) written since the last call or since log-dirty began; clears the log. */
   takeDirtyPages(): number[] {
-    const bitmap = this.kernel.bytes().subarray(DIRTY_BITMAP_BASE, DIRTY_BITMAP_BASE + Math.ceil(this.ramBytes / PAGE / 8));
-    const pages: number[] = [];
-    bitmap.forEach((byte, i) => {
-      for (let bit = 0; byte !== 0 && bit < 8; bit++) if ((byte & (1 << bit)) !== 0) pages.push(i * 8 + bit);
-    });
-    bitmap.fill(0);
+    const pages = takeSetBits(this.kernel.bytes().subarray(DIRTY_BITMAP_BASE, DIRTY_BITMAP_BASE + Math.ceil(this.ramBytes / PAGE / 8)));
     this.kernel.exports.dirtyLogCleared();
     return pages;
   }

@@ -3,6 +3,7 @@
 
 import { EVTCHN_POSTABLE, EVTCHN_POSTED, EVTCHN_POSTED_COUNT } from "../../public/kernel-abi.js";
 import { NR_EVENT_CHANNELS } from "../../public/xen/shared-info.js";
+import { takeSetBits } from "../bitmap.js";
 
 const BITMAP_BYTES = NR_EVENT_CHANNELS / 8;
 const NONE: readonly number[] = [];
@@ -29,15 +30,7 @@ export class PostedSends {
     const b = this.bytes();
     const c = EVTCHN_POSTED_COUNT;
     if ((b[c] | b[c + 1] | b[c + 2] | b[c + 3]) === 0) return NONE; // the common case, every exit: nothing posted
-    const ports: number[] = [];
-    // A word at a time: an idle guest's tick posts one port, and this runs for every tick.
-    const words = new DataView(b.buffer, b.byteOffset + EVTCHN_POSTED, BITMAP_BYTES);
-    for (let w = 0; w < BITMAP_BYTES; w += 4) {
-      const word = words.getUint32(w, true);
-      if (word === 0) continue;
-      for (let bit = 0; bit < 32; bit++) if ((word & (1 << bit)) !== 0) ports.push(w * 8 + bit);
-      words.setUint32(w, 0, true);
-    }
+    const ports = takeSetBits(b.subarray(EVTCHN_POSTED, EVTCHN_POSTED + BITMAP_BYTES));
     b.fill(0, c, c + 4);
     return ports;
   }
