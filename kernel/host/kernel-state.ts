@@ -39,6 +39,18 @@ function view(kernel: WasmKernel, at: number, length: number): DataView {
   return new DataView(kernel.memory.buffer, at, length);
 }
 
+function hartBlock(kernel: WasmKernel, h: number): DataView {
+  return view(kernel, HART_STATE_BASE + h * HART_STATE_SIZE, HART_STATE_SIZE);
+}
+
+/**
+ * Whether hart `h` is stopped (SBI HSM). Its block is in memory, so this reads true also while a
+ * slice of the machine runs on another instance of the kernel.
+ */
+export function hartStopped(kernel: WasmKernel, h: number): boolean {
+  return hartBlock(kernel, h).getInt32(HB_STOPPED, true) !== 0;
+}
+
 const u64s = (v: DataView, at: number, n: number): bigint[] =>
   Array.from({ length: n }, (_, i) => v.getBigUint64(at + 8 * i, true));
 const u32s = (v: DataView, at: number, n: number): number[] =>
@@ -74,7 +86,7 @@ export function readKernelState(kernel: WasmKernel, harts: number): KernelState 
   const ring = new Uint8Array(kernel.memory.buffer, UART_RX_RING, IO_RING_SIZE);
   for (let i = 0; i < waiting; i++) rx[i] = ring[(head + i) % IO_RING_SIZE];
   return {
-    harts: Array.from({ length: harts }, (_, h) => readHart(view(kernel, HART_STATE_BASE + h * HART_STATE_SIZE, HART_STATE_SIZE))),
+    harts: Array.from({ length: harts }, (_, h) => readHart(hartBlock(kernel, h))),
     currentHart: a.getInt32(SA_CURRENT_HART, true),
     clint: { mtime: a.getBigUint64(SA_MTIME, true) },
     logDirty: a.getInt32(SA_LOG_DIRTY, true) !== 0,
@@ -126,7 +138,7 @@ function writeHart(b: DataView, s: HartState): void {
  * the receive FIFO, for the kernel's restoreState to take up. `pvSharedInfo`: 0 for HVM.
  */
 export function writeKernelState(kernel: WasmKernel, s: KernelState, pvSharedInfo: number): void {
-  s.harts.forEach((h, i) => writeHart(view(kernel, HART_STATE_BASE + i * HART_STATE_SIZE, HART_STATE_SIZE), h));
+  s.harts.forEach((h, i) => writeHart(hartBlock(kernel, i), h));
   const a = view(kernel, SAVE_AREA_BASE, SAVE_AREA_SIZE);
   a.setInt32(SA_CURRENT_HART, s.currentHart, true);
   a.setInt32(SA_LOG_DIRTY, s.logDirty ? 1 : 0, true);

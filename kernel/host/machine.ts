@@ -6,17 +6,16 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BOOTROM_HOST, DIRTY_BITMAP_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF,
-  EXIT_EVTCHN, EXIT_RESET, HART_STATE_BASE, HART_STATE_SIZE, UART_TX_RING,
+  EXIT_EVTCHN, EXIT_RESET, UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
-import { HB_STOPPED } from "../public/hart-block.js";
 import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
 import { loadKernel, type WasmKernel } from "./wasm-kernel.js";
 import { GuestMemory } from "./guest-memory.js";
 import { Virtqueues, offeredFeatures, type VirtioDevice } from "./virtqueue.js";
 import { MACHINE_STATE_FORMAT, MACHINE_STATE_VERSION, type MachineState, type PvState } from "../public/machine-state.js";
 import { checkMachineState } from "./machine-state-check.js";
-import { readKernelState, writeKernelState } from "./kernel-state.js";
+import { hartStopped, readKernelState, writeKernelState } from "./kernel-state.js";
 import { nonZeroRuns, writeRuns } from "./ram-runs.js";
 import { bootRom } from "./bootrom.js";
 import { parseElf, ElfError } from "./elf.js";
@@ -355,15 +354,12 @@ export class Machine {
 
   /**
    * The harts that are up: a paravirtual guest stops and starts its own (SBI HSM, served by the
-   * kernel); an HVM guest's harts all count, since its firmware keeps them. Read from the hart
-   * blocks, which the kernel keeps in memory, so this holds while a slice runs elsewhere too.
+   * kernel); an HVM guest's harts all count, since its firmware keeps them.
    */
   onlineVcpus(): number[] {
     const harts = Array.from({ length: this.config.harts }, (_, h) => h);
     if (this.config.builder !== "linux") return harts;
-    const b = this.kernel.bytes();
-    const stopped = (h: number): boolean => new DataView(b.buffer, b.byteOffset).getInt32(HART_STATE_BASE + h * HART_STATE_SIZE + HB_STOPPED, true) !== 0;
-    return harts.filter((h) => !stopped(h));
+    return harts.filter((h) => !hartStopped(this.kernel, h));
   }
 
   /** Bytes typed at the console; returns how many the guest took (its FIFO or ring may be full). */
