@@ -585,12 +585,13 @@ export class Hypervisor {
     this.sched.charge(d, now - start, now);
     d.computing = r.kind === "ran" && r.computing;
     d.feedInput();
-    if (r.kind === "idle" && !d.wokenInSlice) {
-      d.state = "blocked";
-      this.sched.sleep(d, wakeTime(now, r.ms));
+    if (r.kind === "idle") {
+      // Woken during the run, it was idle before the event reached it: it runs again at once.
+      if (!d.wokenInSlice) {
+        d.state = "blocked";
+        this.sched.sleep(d, wakeTime(now, r.ms));
+      }
       d.boosted = true;
-    } else if (r.kind === "idle") {
-      d.boosted = true; // what woke it waited for the run to end: it runs again at once
     } else if (r.kind === "shutdown") {
       this.markStopped(d, r.reason);
     }
