@@ -15,7 +15,7 @@ describe("what xend says of a domain is checked before xm prints it", () => {
   });
 
   it("names the field that is wrong", () => {
-    expect(() => parseXendDomain({ ...domain, online: [0, "1"] }, "list[2]")).toThrow("list[2].online must be a list of numbers");
+    expect(() => parseXendDomain({ ...domain, online: [0, "1"] }, "list[2]")).toThrow("list[2].online[1] must be a whole number from 0");
     expect(() => parseXendDomain({ ...domain, state: "asleep" }, "d")).toThrow("d.state is not a domain state");
   });
 

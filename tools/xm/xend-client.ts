@@ -6,7 +6,7 @@ import type { DomainState } from "../../kernel/public/protocol.js";
 import { existsSync } from "node:fs";
 import { FrameConnection, NotRunningError, ProtocolViolation } from "../lib/frame-connection.js";
 import { homePaths } from "../lib/home.js";
-import { isObj, num, obj, str, type Obj } from "../lib/check.js";
+import { intList, isObj, num, obj, str, type Obj } from "../lib/check.js";
 
 /** How long xm waits for a xend that the supervisor is restarting (its backoff tops out at 5 s). */
 const RESTART_WAIT_MS = 6000;
@@ -15,12 +15,6 @@ const STATES: readonly DomainState[] = ["running", "blocked", "paused", "shutdow
 
 function nullableNumber(o: Obj, key: string, what: string): number | null {
   return o[key] === null || o[key] === undefined ? null : num(o, key, what);
-}
-
-function numbers(o: Obj, key: string, what: string): number[] {
-  const v = o[key];
-  if (!Array.isArray(v) || !v.every((n) => typeof n === "number")) throw new ProtocolViolation(`${what}.${key} must be a list of numbers`);
-  return v as number[];
 }
 
 export function parseXendDomain(v: unknown, what: string): XendDomain {
@@ -33,14 +27,14 @@ export function parseXendDomain(v: unknown, what: string): XendDomain {
     memoryMiB: num(o, "memoryMiB", what),
     maxmemMiB: num(o, "maxmemMiB", what),
     vcpus: num(o, "vcpus", what),
-    online: numbers(o, "online", what),
+    online: intList(o, "online", what, 0),
     state: state as DomainState | null,
     cpuTimeS: num(o, "cpuTimeS", what),
     weight: num(o, "weight", what),
     cap: num(o, "cap", what),
     startTime: nullableNumber(o, "startTime", what),
     managed: o.managed === true,
-    cpus: numbers(o, "cpus", what),
+    cpus: intList(o, "cpus", what, 0),
   };
 }
 
@@ -50,7 +44,7 @@ function parseVcpu(v: unknown, what: string): XendVcpu {
   if (state !== "running" && state !== "blocked" && state !== "paused" && state !== "offline") throw new ProtocolViolation(`${what}.state is not a vCPU state`);
   return {
     name: str(o, "name", what), domid: num(o, "domid", what), vcpu: num(o, "vcpu", what),
-    cpu: nullableNumber(o, "cpu", what), state, cpuTimeS: num(o, "cpuTimeS", what), affinity: numbers(o, "affinity", what),
+    cpu: nullableNumber(o, "cpu", what), state, cpuTimeS: num(o, "cpuTimeS", what), affinity: intList(o, "affinity", what, 0),
   };
 }
 
