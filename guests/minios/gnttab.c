@@ -27,7 +27,28 @@ struct gnttab_copy {
     uint16_t len, flags;
     int16_t status; /* out */
 };
+struct gnttab_map_grant_ref {
+    uint64_t host_addr;
+    uint32_t flags;
+    uint32_t ref;
+    uint16_t dom;
+    int16_t status;  /* out */
+    uint32_t handle; /* out */
+    uint64_t dev_bus_addr;
+};
+struct gnttab_unmap_grant_ref {
+    uint64_t host_addr;
+    uint64_t dev_bus_addr;
+    uint32_t handle;
+    int16_t status; /* out */
+};
 _Static_assert(offsetof(struct gnttab_setup_table, frame_list) == 16, "Xen layout");
+_Static_assert(offsetof(struct gnttab_map_grant_ref, status) == GNTMAP_STATUS &&
+               offsetof(struct gnttab_map_grant_ref, handle) == GNTMAP_HANDLE &&
+               sizeof(struct gnttab_map_grant_ref) == GNTTAB_MAP_SIZE, "Xen layout");
+_Static_assert(offsetof(struct gnttab_unmap_grant_ref, handle) == GNTUNMAP_HANDLE &&
+               offsetof(struct gnttab_unmap_grant_ref, status) == GNTUNMAP_STATUS &&
+               sizeof(struct gnttab_unmap_grant_ref) == GNTTAB_UNMAP_SIZE, "Xen layout");
 _Static_assert(offsetof(struct gnttab_copy, status) == 36 && sizeof(struct gnttab_copy) == 40, "Xen layout");
 
 static uint64_t frames[GRANT_TABLE_FRAMES];
@@ -65,4 +86,25 @@ long gnttab_copy_from(uint32_t domid, uint32_t ref, void *dest, uint16_t len) {
     };
     long rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_copy, gpa(&op), 1);
     return rc != 0 ? rc : op.status;
+}
+
+long gnttab_map(uint32_t domid, uint32_t ref, void *at, bool readonly, uint32_t *handle) {
+    struct gnttab_map_grant_ref op = {
+        .host_addr = gpa(at), .flags = GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0), .ref = ref,
+        .dom = (uint16_t)domid,
+    };
+    long rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, gpa(&op), 1);
+    if (rc != 0) return rc;
+    *handle = op.handle;
+    return op.status;
+}
+
+long gnttab_unmap(void *at, uint32_t handle) {
+    struct gnttab_unmap_grant_ref op = {.host_addr = gpa(at), .handle = handle};
+    long rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_unmap_grant_ref, gpa(&op), 1);
+    return rc != 0 ? rc : op.status;
+}
+
+uint16_t gnttab_flags(uint32_t ref) {
+    return *(volatile uint16_t *)(entry(ref) + GE_FLAGS);
 }

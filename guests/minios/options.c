@@ -117,12 +117,29 @@ static int word(const char *w, const char *end, struct options *o, const char **
         o->peer = (uint32_t)n;
         return 0;
     }
+    if (key_is(w, end, "grantee", &v)) {
+        if (!parse_number(v, end, false, 0x7fef, &n)) {
+            *why = "grantee must be a domain id, 0..32751";
+            return -1;
+        }
+        o->grantee = (uint32_t)n;
+        return 0;
+    }
     if (key_is(w, end, "rounds", &v)) {
         if (!parse_number(v, end, false, MAX_ROUNDS, &n)) {
             *why = "rounds must be a number, 0..1000000";
             return -1;
         }
         o->rounds = (uint32_t)n;
+        return 0;
+    }
+    if (key_is(w, end, "share", &v)) {
+        if (value_is(v, end, "copy")) o->share = SHARE_COPY;
+        else if (value_is(v, end, "map")) o->share = SHARE_MAP;
+        else {
+            *why = "share must be copy or map";
+            return -1;
+        }
         return 0;
     }
     if (key_is(w, end, "then", &v)) {
@@ -220,7 +237,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
 int options_parse(const char *cmdline, struct options *o, const char **why) {
     *o = (struct options){
         .mode = MODE_IDLE, .tick_ms = DEFAULT_TICK_MS, .exit_code = 0,
-        .peer = UINT32_MAX, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
+        .peer = UINT32_MAX, .grantee = UINT32_MAX, .share = SHARE_COPY, .timeout_ms = DEFAULT_TIMEOUT_MS, .rounds = DEFAULT_ROUNDS, .then = THEN_POWEROFF,
         .ip = 0, .ping = 0, .count = DEFAULT_COUNT, .interval_ms = DEFAULT_INTERVAL_MS,
         .flood = 0, .flood_port = 0, .size = DEFAULT_SIZE, .duration_ms = 0,
         .fb_width = FB_DEFAULT_WIDTH, .fb_height = FB_DEFAULT_HEIGHT, .name = "",

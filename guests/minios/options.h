@@ -8,6 +8,9 @@
 
 enum mode { MODE_IDLE, MODE_ECHO, MODE_EXIT, MODE_REBOOT, MODE_SERVER, MODE_CLIENT, MODE_FAULT, MODE_XENSTORE, MODE_DISK, MODE_NET, MODE_SCREEN };
 
+/* server/client: how the pages cross, by GNTTABOP_copy or by mapping the server's page. */
+enum share { SHARE_COPY, SHARE_MAP };
+
 /* disk: how the mode ends. */
 enum then { THEN_POWEROFF, THEN_REBOOT };
 
@@ -26,6 +29,8 @@ struct options {
     uint64_t tick_ms;    /* idle: period of the tick line */
     int64_t exit_code;   /* exit: 0 powers off, anything else crashes */
     uint32_t peer;       /* server/client: the other domain's id */
+    uint32_t grantee;    /* server: the domain its page is granted to; UINT32_MAX: the peer */
+    enum share share;    /* server/client: copy or map */
     uint64_t timeout_ms; /* server/client, disk, net, screen: give up after this long */
     uint32_t rounds;     /* disk: write-and-verify rounds */
     enum then then;      /* disk: power off or reboot at the end */

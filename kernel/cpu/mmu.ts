@@ -4,7 +4,8 @@
 // ROM are ever entered in a TLB; device pages always take the slow path to the bus.
 
 import {
-  BOOTROM_HOST, DIRTY_BITMAP_BASE, GUEST_RAM_HOST_BASE, P2M_HOLES_BASE, TLB_BASE, TLB_ENTRIES, TLB_HART_SIZE, TLB_TABLE_SIZE,
+  BOOTROM_HOST, DIRTY_BITMAP_BASE, FOREIGN_LOAD_VALUE, GUEST_RAM_HOST_BASE, P2M_HOLES_BASE, TLB_BASE, TLB_ENTRIES,
+  TLB_HART_SIZE, TLB_TABLE_SIZE,
 } from "../public/kernel-abi";
 import { BOOTROM_BASE, BOOTROM_SIZE, RAM_BASE } from "../public/board";
 import { CPU, PRIV_M, PRIV_S, PRIV_U } from "./state";
@@ -15,6 +16,7 @@ import {
 } from "./bits";
 import { raise, Trap } from "./trap";
 import { Bus, mmioRead, mmioWrite } from "../devices/bus";
+import { foreignLoad, foreignStore } from "../devices/host";
 
 export const ACCESS_FETCH: i32 = 0;
 export const ACCESS_LOAD: i32 = 1;
@@ -109,6 +111,15 @@ export function flushStoreTlbs(harts: i32): void {
 @inline export function isRam(pa: u64): bool {
   const r = pa - <u64>RAM_BASE;
   return r < Mem.ramBytes && !isHole(r);
+}
+
+/**
+ * `pa` lies in RAM but in a hole: a page the domain gave back, or one that shows another domain's
+ * granted frame (GNTTABOP_map_grant_ref). Such an access goes to the host, which reaches the other
+ * domain's memory. It is never entered in a TLB, so taking a mapping away needs no TLB flush.
+ */
+@inline function inRamHole(pa: u64): bool {
+  return pa - <u64>RAM_BASE < Mem.ramBytes;
 }
 
 @inline export function ramHost(pa: u64): usize {
@@ -224,6 +235,11 @@ export function loadSlow(va: u64, size: i32): u64 {
     if (size == 2) return <u64>load<u16>(host);
     return <u64>load<u8>(host);
   }
+  if (inRamHole(pa)) {
+    if (foreignLoad(pa, size)) return load<u64>(FOREIGN_LOAD_VALUE);
+    accessFault(ACCESS_LOAD, va);
+    return 0;
+  }
   const v = mmioRead(pa, size);
   if (!Bus.ok) accessFault(ACCESS_LOAD, va);
   return v;
@@ -248,6 +264,10 @@ export function storeSlow(va: u64, v: u64, size: i32): void {
     else if (size == 4) store<u32>(host, <u32>v);
     else if (size == 2) store<u16>(host, <u16>v);
     else store<u8>(host, <u8>v);
+    return;
+  }
+  if (inRamHole(pa)) {
+    if (!foreignStore(pa, v, size)) accessFault(ACCESS_STORE, va);
     return;
   }
   mmioWrite(pa, v, size);

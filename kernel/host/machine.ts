@@ -27,6 +27,7 @@ import { PostedSends } from "./pv/posted-sends.js";
 import { takeSetBits } from "./bitmap.js";
 import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
 import type { Builder, ShutdownReason } from "../public/protocol.js";
+import type { LeavingMachine } from "./pcpu/pcpus.js";
 
 export interface MachineConfig {
   /** 'hvm': the full board from reset; 'linux': a paravirtual kernel started in S-mode. */
@@ -152,6 +153,8 @@ export class Machine {
    * are synchronous, so any call falls between two of them; the machine may run on afterwards.
    */
   saveState(): MachineState {
+    const maps = this.pv?.maps.count ?? 0;
+    if (maps > 0) throw new MachineError(`domain ${this.config.domid ?? 1} maps ${maps} grant(s) of other domains, which a saved state cannot hold: unmap them first`);
     this.drainConsole();
     this.servePosted();
     // A notify not served yet would be lost: its chains become in-flight ones, which the state keeps.
@@ -197,6 +200,7 @@ export class Machine {
   /** Power-on reset: clear RAM and state, load every image again. */
   reset(): void {
     const k = this.kernel.exports;
+    this.pv?.maps.releaseAll(); // the P2M starts again with no holes
     k.reset(this.config.harts, this.ramBytes);
     // Fresh Wasm memory is already zero; only a reboot has to clear what the guest left (its
     // pages above `memory` start as holes, zeroed when filled: clearing them would commit them).
@@ -344,7 +348,7 @@ export class Machine {
       console: (bytes) => this.onConsole(bytes),
       wake: () => this.onWake(),
       atHome: (work) => this.atHome(work),
-    }, new PostedSends(() => this.kernel.bytes()), saved);
+    }, new PostedSends(() => this.kernel.bytes()), this.kernel, saved);
   }
 
   /** The event-channel sends the kernel posted (before what ended the run: they came first). */
@@ -386,6 +390,7 @@ export class Machine {
   /** Release what the machine holds outside its memory (disk images). */
   close(): void {
     this.stop();
+    this.pv?.maps.releaseAll();
     this.pv?.storeRing?.close();
     this.queues.closeAll();
   }
@@ -462,10 +467,10 @@ export class Machine {
    * Hand the machine to another instance of the kernel on its memory, for a slice on a pCPU
    * worker (kernel/host/pcpu/): until `arrive`, what would touch it waits (atHome).
    */
-  leave(): { readonly id: number; readonly memory: WebAssembly.Memory } {
+  leave(): LeavingMachine {
     this.kernel.exports.park();
     this.away = true;
-    return { id: this.id, memory: this.kernel.memory };
+    return { id: this.id, memory: this.kernel.memory, foreign: this.kernel.foreign.current };
   }
 
   /** The slice on a pCPU worker ended with `reason` (an EXIT_*): take the machine back and serve it. */

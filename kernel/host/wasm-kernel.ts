@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { projectRoot } from "./project-root.js";
 import { GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../public/kernel-abi.js";
+import { ForeignPages } from "./foreign-pages.js";
 
 export interface KernelExports {
   reset(harts: number, ramBytes: number): void;
@@ -38,6 +39,8 @@ export interface KernelExports {
 export interface WasmKernel {
   readonly memory: WebAssembly.Memory;
   readonly exports: KernelExports;
+  /** The other domains' pages this machine's grant mappings show (foreign-pages.ts). */
+  readonly foreign: ForeignPages;
   /** A view of all of linear memory (re-made if memory ever grows). */
   bytes(): Uint8Array;
 }
@@ -69,8 +72,13 @@ function monotonicMs(): number {
   return TIME_ORIGIN + performance.now();
 }
 
-/** An instance of the kernel on `memory`; instantiating writes nothing there but the kernel's constants. */
-export function instantiateKernel(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+/**
+ * An instance of the kernel on `memory`; instantiating writes nothing there but the kernel's
+ * constants. `foreign` serves its accesses to grant-mapped pages.
+ */
+export function instantiateKernel(
+  module: WebAssembly.Module, memory: WebAssembly.Memory, foreign = new ForeignPages(memory),
+): KernelExports {
   const imports = {
     env: {
       memory,
@@ -81,6 +89,8 @@ export function instantiateKernel(module: WebAssembly.Module, memory: WebAssembl
     host: {
       monotonicMs,
       wallClockMs: (): number => Date.now(),
+      foreignLoad: (pa: bigint, size: number): boolean => foreign.load(pa, size),
+      foreignStore: (pa: bigint, value: bigint, size: number): boolean => foreign.store(pa, value, size),
     },
   };
   return new WebAssembly.Instance(module, imports).exports as unknown as KernelExports;
@@ -90,10 +100,12 @@ export function instantiateKernel(module: WebAssembly.Module, memory: WebAssembl
 export function loadKernel(ramBytes: number): WasmKernel {
   const pages = Math.ceil((GUEST_RAM_HOST_BASE + ramBytes) / WASM_PAGE_SIZE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const exports = instantiateKernel(kernelModule(), memory);
+  const foreign = new ForeignPages(memory);
+  const exports = instantiateKernel(kernelModule(), memory, foreign);
   return {
     memory,
     exports,
+    foreign,
     bytes: () => new Uint8Array(memory.buffer),
   };
 }

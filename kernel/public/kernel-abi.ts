@@ -43,6 +43,13 @@ export const EVTCHN_POSTED: usize = 0x117200;
 export const EVTCHN_POSTED_COUNT: usize = 0x117400;
 
 /**
+ * A load from a page another domain's grant is mapped at (kernel/host/foreign-pages.ts): the
+ * host's `foreignLoad` leaves the value here (a u64), since the import's result says only whether
+ * the page was mapped.
+ */
+export const FOREIGN_LOAD_VALUE: usize = 0x117800;
+
+/**
  * Software TLBs: per hart, per privilege mode (M, S, U), a fetch, a load and a store table of
  * TLB_ENTRIES direct-mapped entries {tag: u64 = page-aligned va, or all ones when empty;
  * addend: u64 = host - va}.

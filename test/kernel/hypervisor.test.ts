@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { KernelClient } from "../../tools/kernel-client.js";
 import type { DomainInfo, DomainSpec } from "../../kernel/public/protocol.js";
 import { MINIOS } from "../support/guest-images.js";
+import { GNTST_permission_denied } from "../../kernel/public/xen/grant-table.js";
 
 const KERNEL_MAIN = fileURLToPath(new URL("../../dist/kernel/host/kernel-main.js", import.meta.url));
 const probe = (name: string): string => fileURLToPath(new URL(`../../guests/isa/bin/${name}.elf`, import.meta.url));
@@ -183,28 +184,37 @@ describe("several domains at once", () => {
     expect((await client.listDomains()).map((d) => d.name)).toEqual(["uboot", "mini1", "mini3"]);
   }, 60_000);
 
-  it("lets two minios domains exchange events and granted pages", async () => {
+  // share=copy: each side copies the other's granted page (GNTTABOP_copy). share=map: the client
+  // maps the server's page, reads the offer and writes its reply there, and the server finds the
+  // reply in its own page once the client has unmapped it (docs/hypervisor.md, grant maps).
+  it.each([
+    ["copy", "minios: exchange ok (4096 bytes)"],
+    ["map", "minios: exchange ok (4096 bytes, mapped)"],
+  ])("lets two minios domains exchange events and granted pages (share=%s)", async (share, done) => {
     await client.subscribe(["console", "domain"]);
     const text = consoles();
     const server = await client.createDomain(pv("server", ""));
     await client.destroy(server); // learn the next ids: domids are handed out in order
-    const s = await client.createDomain(pv("server", `mode=server peer=${server + 2} name=server`));
-    const c = await client.createDomain(pv("client", `mode=client peer=${s} name=client`));
+    const s = await client.createDomain(pv("server", `mode=server peer=${server + 2} share=${share} name=server`));
+    const c = await client.createDomain(pv("client", `mode=client peer=${s} share=${share} name=client`));
     const stopped = new Set<number>();
     client.onEvent((e) => { if (e.event === "domain" && e.state === "shutdown" && e.reason === "poweroff") stopped.add(e.domid); });
-    await until("both exchanges", () => [s, c].every((id) => (text.get(id) ?? "").includes("minios: exchange ok (4096 bytes)")));
+    await until("both exchanges", () => [s, c].every((id) => (text.get(id) ?? "").includes(done)));
     await until("both to power off", () => stopped.has(s) && stopped.has(c));
   }, 60_000);
 
-  it("gives a grant copy only to the domain the grant names", async () => {
+  it.each([
+    ["copy", "copy from domain"],
+    ["map", "map domain"],
+  ])("gives a grant (share=%s) only to the domain the grant names", async (share, what) => {
     await client.subscribe(["console"]);
     const text = consoles();
     const first = await client.createDomain(pv("probe", ""));
     await client.destroy(first);
-    // The server offers its page to domain first+3, but first+2 (the client) asks for it.
-    const s = await client.createDomain(pv("server", `mode=server peer=${first + 3} timeout=3000`));
-    const c = await client.createDomain(pv("client", `mode=client peer=${s} timeout=3000`));
-    await until("the client to fail", () => (text.get(c) ?? "").includes("minios: exchange FAILED"));
+    // The server binds its port for the client (first+2) but grants its page to first+3.
+    const s = await client.createDomain(pv("server", `mode=server peer=${first + 2} grantee=${first + 3} share=${share} timeout=3000`));
+    const c = await client.createDomain(pv("client", `mode=client peer=${s} share=${share} timeout=3000`));
+    await until("the client to fail", () => (text.get(c) ?? "").includes(`minios: exchange FAILED: ${what} ${s} grant 8: status ${GNTST_permission_denied}`));
   }, 60_000);
 
   it("sends a subscriber that names domains only their console output", async () => {

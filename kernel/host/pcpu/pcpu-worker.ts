@@ -6,19 +6,28 @@
 
 import { performance } from "node:perf_hooks";
 import { instantiateKernel, type KernelExports } from "../wasm-kernel.js";
+import { ForeignPages } from "../foreign-pages.js";
 import { EXIT_BUDGET } from "../../public/kernel-abi.js";
 import type { SliceResult, SliceTask } from "./slice.js";
 
-const instances = new Map<number, KernelExports>();
+interface Instance {
+  readonly k: KernelExports;
+  readonly foreign: ForeignPages;
+}
+
+const instances = new Map<number, Instance>();
 
 export default function runSlice(task: SliceTask): SliceResult {
   for (const id of task.forget) instances.delete(id);
-  let k = instances.get(task.machine);
-  if (k === undefined) {
+  let instance = instances.get(task.machine);
+  if (instance === undefined) {
     if (task.memory === undefined || task.module === undefined) throw new Error(`this pCPU has no instance for machine ${task.machine}`);
-    k = instantiateKernel(task.module, task.memory);
-    instances.set(task.machine, k);
+    const foreign = new ForeignPages(task.memory);
+    instance = { k: instantiateKernel(task.module, task.memory, foreign), foreign };
+    instances.set(task.machine, instance);
   }
+  if (task.foreign !== undefined) instance.foreign.take(task.foreign);
+  const k = instance.k;
   k.unpark();
   const end = performance.now() + task.quantumMs;
   let reason: number;

@@ -8,6 +8,14 @@ import { Piscina } from "piscina";
 import { kernelModule } from "../wasm-kernel.js";
 import { projectRoot } from "../project-root.js";
 import type { SliceResult, SliceTask } from "./slice.js";
+import type { ForeignMap } from "../foreign-pages.js";
+
+/** What a pCPU needs of a machine for a slice (Machine.leave). */
+export interface LeavingMachine {
+  readonly id: number;
+  readonly memory: WebAssembly.Memory;
+  readonly foreign: ForeignMap;
+}
 
 /** The built worker, also when this module runs from the TypeScript sources (tests). */
 const WORKER = join(projectRoot(), "dist", "kernel", "host", "pcpu", "pcpu-worker.js");
@@ -15,8 +23,8 @@ const WORKER = join(projectRoot(), "dist", "kernel", "host", "pcpu", "pcpu-worke
 class PCpu {
   /** Its worker thread, started with its first slice: a host whose domains only idle needs none. */
   private pool: Piscina<SliceTask, SliceResult> | undefined;
-  /** Machines this pCPU has an instance of the kernel for. */
-  private readonly known = new Set<number>();
+  /** Machines this pCPU has an instance of the kernel for, and the version of their grant mappings it holds. */
+  private readonly known = new Map<number, number>();
   /** Machines gone since the last slice, for the worker to drop. */
   private forgotten: number[] = [];
   /** Non-zero: end the running slice at the next `run` boundary. */
@@ -25,15 +33,17 @@ class PCpu {
 
   constructor(readonly id: number) {}
 
-  async run(machine: { readonly id: number; readonly memory: WebAssembly.Memory }, budget: number, quantumMs: number): Promise<SliceResult> {
-    const first = !this.known.has(machine.id);
+  async run(machine: LeavingMachine, budget: number, quantumMs: number): Promise<SliceResult> {
+    const held = this.known.get(machine.id);
     Atomics.store(this.preemptFlag, 0, 0);
     const task: SliceTask = {
       machine: machine.id, budget, quantumMs, preempt: this.preemptFlag, forget: this.forgotten,
-      ...(first ? { memory: machine.memory, module: kernelModule() } : {}),
+      ...(held === undefined ? { memory: machine.memory, module: kernelModule() } : {}),
+      // A new instance starts with no mappings (version 0).
+      ...(machine.foreign.version !== (held ?? 0) ? { foreign: machine.foreign } : {}),
     };
     this.forgotten = [];
-    this.known.add(machine.id);
+    this.known.set(machine.id, machine.foreign.version);
     this.busy = true;
     this.pool ??= new Piscina<SliceTask, SliceResult>({
       filename: WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, recordTiming: false,

@@ -1,11 +1,15 @@
 // What the scheduler sends a pCPU worker for one slice, and what comes back.
 
+import type { ForeignMap } from "../foreign-pages.js";
+
 export interface SliceTask {
   /** The machine (Machine.id) whose slice this is. */
   readonly machine: number;
   /** Its memory and the kernel's module, on the first slice this pCPU runs of it. */
   readonly memory?: WebAssembly.Memory;
   readonly module?: WebAssembly.Module;
+  /** Its grant mappings, when they changed since this pCPU last ran it. */
+  readonly foreign?: ForeignMap;
   /** Instructions per call of the kernel's `run`; the worker calls it again while the guest computes... */
   readonly budget: number;
   /** ...until this many milliseconds have passed, or the host asks for the pCPU back. */

@@ -87,7 +87,8 @@ export class Balloon {
     return Number.isSafeInteger(page) && page >= 0 && page < this.pages ? page : undefined;
   }
 
-  private isHole(page: number): boolean {
+  /** RAM page `page` (0 = RAM_BASE) is a hole now. */
+  isHole(page: number): boolean {
     return (this.holes[page >> 3] & (1 << (page & 7))) !== 0;
   }
 

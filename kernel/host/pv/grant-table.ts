@@ -1,7 +1,7 @@
 // Grant tables (v1) of a paravirtual domain: its table lives in the hypervisor's special pages of
 // its RAM (kernel/host/pv/pv-layout.ts), which the guest fills. Another domain may copy to or
 // from a granted frame only if the entry names it; copies are batched as in GNTTABOP_copy.
-// Mapping a grant needs memory shared between domains, which the kernel does not have yet.
+// Mappings are grant-maps.ts's.
 
 import {
   GRANT_ENTRY_V1_SIZE, GE_DOMID, GE_FLAGS, GE_FRAME, GTF_permit_access, GTF_readonly, GTF_type_mask,
@@ -27,11 +27,17 @@ export interface CopySide {
   readonly offset: number;
 }
 
+/** Guest-physical address of `owner`'s grant entry `ref`, or undefined beyond its table. */
+export function grantEntryAddress(owner: GrantingDomain, ref: number): number | undefined {
+  if (!Number.isInteger(ref) || ref < 0 || ref >= GRANT_ENTRIES) return undefined;
+  const perFrame = PAGE / GRANT_ENTRY_V1_SIZE;
+  return owner.grantTable[Math.floor(ref / perFrame)] + (ref % perFrame) * GRANT_ENTRY_V1_SIZE;
+}
+
 /** Guest-physical address of grant `ref` of `owner` for use by `user`, or a GNTST_* error. */
 export function grantedAddress(owner: GrantingDomain, ref: number, user: number, write: boolean): number {
-  if (!Number.isInteger(ref) || ref < 0 || ref >= GRANT_ENTRIES) return GNTST_bad_gntref;
-  const perFrame = PAGE / GRANT_ENTRY_V1_SIZE;
-  const at = owner.grantTable[Math.floor(ref / perFrame)] + (ref % perFrame) * GRANT_ENTRY_V1_SIZE;
+  const at = grantEntryAddress(owner, ref);
+  if (at === undefined) return GNTST_bad_gntref;
   const e = owner.mem.dataView(at, GRANT_ENTRY_V1_SIZE);
   const flags = e.getUint16(GE_FLAGS, true);
   if ((flags & GTF_type_mask) !== GTF_permit_access) return GNTST_bad_gntref;

@@ -8,11 +8,16 @@ import {
   SCHEDOP_shutdown, SHUTDOWN_poweroff, SHUTDOWN_reboot, SHUTDOWN_suspend, SHUTDOWN_crash,
   SHUTDOWN_watchdog, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close,
   EVTCHNOP_send, EVTCHNOP_unmask, GNTTABOP_setup_table, GNTTABOP_query_size, GNTTABOP_copy,
+  GNTTABOP_map_grant_ref, GNTTABOP_unmap_grant_ref,
   XENMEM_current_reservation, XENMEM_maximum_reservation, XENMEM_decrease_reservation, XENMEM_populate_physmap,
   XENMEM_RES_DOMID, XENMEM_RES_EXTENT_ORDER, XENMEM_RES_EXTENT_START, XENMEM_RES_NR_EXTENTS, XENMEM_RESERVATION_SIZE, XENVER_version, XENVER_extraversion, DOMID_SELF,
   XEN_EFAULT, XEN_EINVAL, XEN_ENOSYS, XEN_ENOSPC, XEN_EPERM,
 } from "../../public/xen/hypercall.js";
-import { GRANT_TABLE_FRAMES, GNTST_general_error, GNTST_okay } from "../../public/xen/grant-table.js";
+import {
+  GRANT_TABLE_FRAMES, GNTST_general_error, GNTST_okay, GNTTAB_MAP_SIZE, GNTTAB_UNMAP_SIZE, GNTMAP_DEV_BUS_ADDR,
+  GNTMAP_DOM, GNTMAP_FLAGS, GNTMAP_HANDLE, GNTMAP_HOST_ADDR, GNTMAP_REF, GNTMAP_STATUS, GNTUNMAP_HANDLE,
+  GNTUNMAP_HOST_ADDR, GNTUNMAP_STATUS,
+} from "../../public/xen/grant-table.js";
 import type { ShutdownReason } from "../../public/protocol.js";
 import type { KernelExports } from "../wasm-kernel.js";
 import { GuestMemoryError } from "../guest-memory.js";
@@ -201,6 +206,29 @@ function grantTableOp(c: HypercallContext): number {
       }
       return 0;
     }
+    case GNTTABOP_map_grant_ref: {
+      for (let i = 0; i < count; i++) {
+        const v = c.view(uop + GNTTAB_MAP_SIZE * i, GNTTAB_MAP_SIZE);
+        const { status, handle } = c.dom.maps.map(c.dom, c.k, c.lookup, {
+          hostAddr: Number(BigInt.asUintN(53, v.getBigUint64(GNTMAP_HOST_ADDR, true))),
+          flags: v.getUint32(GNTMAP_FLAGS, true),
+          ref: v.getUint32(GNTMAP_REF, true),
+          dom: v.getUint16(GNTMAP_DOM, true),
+        });
+        v.setInt16(GNTMAP_STATUS, status, true);
+        v.setUint32(GNTMAP_HANDLE, handle, true);
+        v.setBigUint64(GNTMAP_DEV_BUS_ADDR, 0n, true);
+      }
+      return 0;
+    }
+    case GNTTABOP_unmap_grant_ref: {
+      for (let i = 0; i < count; i++) {
+        const v = c.view(uop + GNTTAB_UNMAP_SIZE * i, GNTTAB_UNMAP_SIZE);
+        const hostAddr = Number(BigInt.asUintN(53, v.getBigUint64(GNTUNMAP_HOST_ADDR, true)));
+        v.setInt16(GNTUNMAP_STATUS, c.dom.maps.unmap(c.k, hostAddr, v.getUint32(GNTUNMAP_HANDLE, true)), true);
+      }
+      return 0;
+    }
     case GNTTABOP_copy: {
       for (let i = 0; i < count; i++) {
         const v = c.view(uop + 40 * i, 40);
@@ -254,6 +282,7 @@ function reservation(c: HypercallContext, giveBack: boolean): number {
   let done = 0;
   for (; done < most; done++) {
     const gpfn = Number(BigInt.asUintN(53, list.getBigUint64(done * 8, true)));
+    if (c.dom.maps.busy(gpfn)) break;
     if (!(giveBack ? c.dom.balloon.giveBack(c.k, gpfn) : c.dom.balloon.populate(c.k, gpfn))) break;
   }
   if (done > 0) c.k.p2mChanged();

@@ -4,7 +4,7 @@
 
 import type { GuestMemory } from "../guest-memory.js";
 import { EventChannels } from "./event-channels.js";
-import type { GrantingDomain } from "./grant-table.js";
+import { GrantMaps, type MapperMachine, type MappingDomain } from "./grant-maps.js";
 import type { PvLayout } from "./pv-layout.js";
 import type { XenstoreRing } from "./xenstore-ring.js";
 import { Balloon } from "./balloon.js";
@@ -24,8 +24,9 @@ export interface PvHooks {
   atHome(work: () => void): void;
 }
 
-export class PvDomain implements GrantingDomain {
+export class PvDomain implements MappingDomain {
   readonly evtchn: EventChannels;
+  readonly maps: GrantMaps;
   readonly consolePort: number;
   readonly storePort: number;
   readonly balloon: Balloon;
@@ -34,17 +35,22 @@ export class PvDomain implements GrantingDomain {
   /** A restored domain's relay state, for the relay made for it (xenstore-ring.ts) to go on from. */
   readonly restoredStoreRelay: XenstoreRelayState | undefined;
 
-  /** `saved`: a restored domain's (checked) state; its balloon's holes are the machine's to make. */
+  /**
+   * `machine`: the memory and the foreign pages of the domain's kernel instance, for grant maps.
+   * `saved`: a restored domain's (checked) state; its balloon's holes are the machine's to make.
+   */
   constructor(
     readonly domid: number,
     readonly mem: GuestMemory,
     readonly layout: PvLayout,
     private readonly hooks: PvHooks,
     private readonly posted: PostedSends,
+    machine: MapperMachine,
     saved?: PvState,
   ) {
     this.evtchn = new EventChannels(mem, layout.sharedInfo, saved?.ports, posted);
     this.balloon = new Balloon(mem, layout.guestPages, layout.bootPages);
+    this.maps = new GrantMaps(machine, layout.guestPages, (page) => this.balloon.isHole(page));
     this.restoredStoreRelay = saved?.xenstore;
     const hostPort = (service: "console" | "store"): number =>
       saved?.ports.find((p) => p.kind === "host" && p.service === service)?.port

@@ -14,6 +14,7 @@ import {
 import { XS_READ, XS_RESET_WATCHES, XS_WATCH, XS_WATCH_EVENT, XS_WRITE } from "../../public/xs-wire.js";
 import { encodeMessage, joinStrings } from "../../../services/store/wire.js";
 import { PostedSends } from "./posted-sends.js";
+import { ForeignPages } from "../foreign-pages.js";
 import { PvDomain } from "./pv-domain.js";
 import { pvLayout } from "./pv-layout.js";
 import { XenstoreRing } from "./xenstore-ring.js";
@@ -74,10 +75,14 @@ function setup(from?: { readonly linear: Uint8Array; readonly pv: PvState }) {
   const dir = mkdtempSync(join(tmpdir(), "domus-xsr-"));
   dirs.push(dir);
   const path = join(dir, "domains.sock");
-  const linear = from?.linear.slice() ?? new Uint8Array(GUEST_RAM_HOST_BASE + RAM);
+  const pages = Math.ceil((GUEST_RAM_HOST_BASE + RAM) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const linear = new Uint8Array(memory.buffer);
+  if (from !== undefined) linear.set(from.linear);
   const mem = new GuestMemory(() => linear, RAM);
   const layout = pvLayout(RAM);
-  const dom = new PvDomain(5, mem, layout, { console: () => {}, wake: () => {}, atHome: (work) => work() }, new PostedSends(() => linear), from?.pv);
+  const hooks = { console: () => {}, wake: () => {}, atHome: (work: () => void) => work() };
+  const dom = new PvDomain(5, mem, layout, hooks, new PostedSends(() => linear), { memory, foreign: new ForeignPages(memory) }, from?.pv);
   const ring = new XenstoreRing(dom, { name: "guest", uuid: UUID, memoryKiB: 1024, vcpus: 2 }, path, () => {});
   dom.storeRing = ring; // as the hypervisor keeps it
   rings.push(ring);
