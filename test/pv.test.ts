@@ -38,6 +38,16 @@ describe("a paravirtual guest", () => {
     );
   });
 
+  it("maps a grant read-only: the window shows the granted frame, stores and jumps through it fault, the unmap gives the page back", async () => {
+    guest = GuestConsole.domus(["--builder", "linux", "-m", "16", "--kernel", probe("probe_pv_grant_map")]);
+    expect(await guest.exitCode()).toBe(0);
+    expect(guest.text).toBe(
+      "grant map: the window shows the granted page\n" +
+      "grant map: a store and a jump through the read-only window fault\n" +
+      "grant map: unmapped, the window is our own page again\n",
+    );
+  });
+
   it("needs a kernel", async () => {
     guest = GuestConsole.domus(["--builder", "linux", "-m", "16"]);
     expect(await guest.exitCode()).toBe(1);

@@ -31,6 +31,9 @@ export interface MappingDomain extends GrantingDomain {
   readonly maps: GrantMaps;
 }
 
+/** What grant maps change in the mapper's kernel: its P2M's holes. */
+export type P2mControl = Pick<KernelExports, "setP2mHole" | "p2mChanged">;
+
 /** What a domain's machine gives its grant maps: its Wasm memory, and the pages its kernel maps. */
 export interface MapperMachine {
   readonly memory: WebAssembly.Memory;
@@ -78,7 +81,7 @@ export class GrantMaps {
   }
 
   /** GNTTABOP_map_grant_ref for `self`: a GNTST_* status and, when okay, the handle. */
-  map(self: MappingDomain, k: KernelExports, lookup: (domid: number) => MappingDomain | undefined, req: MapRequest): { status: number; handle: number } {
+  map(self: MappingDomain, k: P2mControl, lookup: (domid: number) => MappingDomain | undefined, req: MapRequest): { status: number; handle: number } {
     const fail = (status: number) => ({ status, handle: 0 });
     if ((req.flags & GNTMAP_host_map) === 0 || (req.flags & (GNTMAP_application_map | GNTMAP_contains_pte)) !== 0) return fail(GNTST_general_error);
     const page = (req.hostAddr - RAM_BASE) / PAGE;
@@ -109,7 +112,7 @@ export class GrantMaps {
   }
 
   /** GNTTABOP_unmap_grant_ref: a GNTST_* status. */
-  unmap(k: KernelExports, hostAddr: number, handle: number): number {
+  unmap(k: P2mControl, hostAddr: number, handle: number): number {
     const m = this.mapped.get(handle);
     if (m === undefined) return GNTST_bad_handle;
     if (hostAddr !== RAM_BASE + m.page * PAGE) return GNTST_general_error;
