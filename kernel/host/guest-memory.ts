@@ -27,10 +27,10 @@ export class GuestMemory {
       );
     }
     const linear = this.linear();
-    // A page the guest gave back (a hole in its P2M) is not the guest's memory any more.
+    // A hole in the P2M is not the guest's memory: a page it gave back, or one showing a grant it maps.
     for (let page = Math.floor(off / PAGE); page * PAGE < off + length; page++) {
       if ((linear[P2M_HOLES_BASE + (page >> 3)] & (1 << (page & 7))) !== 0) {
-        throw new GuestMemoryError(`guest page 0x${(RAM_BASE + page * PAGE).toString(16)} was given back to the hypervisor (ballooned out)`);
+        throw new GuestMemoryError(`guest page 0x${(RAM_BASE + page * PAGE).toString(16)} is not the domain's own memory now (ballooned out, or a grant mapped there)`);
       }
     }
     const start = GUEST_RAM_HOST_BASE + off;
