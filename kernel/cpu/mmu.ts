@@ -97,8 +97,8 @@ export function flushStoreTlbs(harts: i32): void {
 @inline function markDirty(pa: u64): void {
   if (!Mem.logDirty) return;
   const page = <usize>((pa - <u64>RAM_BASE) >> 12);
-  const byte = DIRTY_BITMAP_BASE + (page >> 3);
-  store<u8>(byte, load<u8>(byte) | <u8>(1 << <u8>(page & 7)));
+  // Atomic: the host marks pages here too, from another thread (a grant mapping's stores).
+  atomic.or<u8>(DIRTY_BITMAP_BASE + (page >> 3), <u8>(1 << <u8>(page & 7)));
 }
 
 /** RAM offset `r` lies in a page the domain gave back. Only slow paths ask, so TLB hits cost nothing. */

@@ -2,10 +2,11 @@
 // (kernel/host/pv/grant-maps.ts). Each domain is its own Wasm memory (docs/hypervisor.md), so the
 // kernel cannot reach such a page itself. The page is a hole in the mapper's P2M, and the kernel's
 // slow path asks the host (the `foreignLoad` and `foreignStore` imports), which reads or writes
-// the granter's memory. Both domains see each other's writes at once, as with one shared frame.
+// the granter's memory. Both domains see each other's writes at once, as with one shared frame,
+// and the granter's dirty log has the page, as if it had written it itself.
 
 import { RAM_BASE } from "../public/board.js";
-import { FOREIGN_LOAD_VALUE } from "../public/kernel-abi.js";
+import { DIRTY_BITMAP_BASE, FOREIGN_LOAD_VALUE, GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
 
 const PAGE = 4096;
 
@@ -28,6 +29,10 @@ export interface ForeignMap {
 interface Mapped {
   readonly view: DataView;
   readonly writable: boolean;
+  /** The granter's linear memory, and where its dirty log keeps this frame's bit. */
+  readonly granter: Uint8Array;
+  readonly dirtyByte: number;
+  readonly dirtyBit: number;
 }
 
 export class ForeignPages {
@@ -53,7 +58,13 @@ export class ForeignPages {
   take(map: ForeignMap): void {
     if (map.version === this.map.version) return;
     this.map = map;
-    this.byPage = new Map(map.pages.map((p) => [p.page, { view: new DataView(p.memory.buffer, p.offset, PAGE), writable: p.writable }]));
+    this.byPage = new Map(map.pages.map((p) => {
+      const frame = (p.offset - GUEST_RAM_HOST_BASE) / PAGE;
+      return [p.page, {
+        view: new DataView(p.memory.buffer, p.offset, PAGE), writable: p.writable,
+        granter: new Uint8Array(p.memory.buffer), dirtyByte: DIRTY_BITMAP_BASE + (frame >> 3), dirtyBit: 1 << (frame & 7),
+      }];
+    }));
   }
 
   /** The kernel's `foreignLoad`: an access of `size` bytes never crosses a page (the slow path splits those). */
@@ -79,6 +90,9 @@ export class ForeignPages {
     else if (size === 4) m.view.setUint32(at, Number(BigInt.asUintN(32, value)), true);
     else if (size === 2) m.view.setUint16(at, Number(BigInt.asUintN(16, value)), true);
     else m.view.setUint8(at, Number(BigInt.asUintN(8, value)));
+    // The granter's dirty log, as its own stores mark it. Marking while log-dirty is off is
+    // harmless: turning it on clears the log.
+    Atomics.or(m.granter, m.dirtyByte, m.dirtyBit);
     return true;
   }
 

@@ -1,11 +1,12 @@
 // Grant maps: a mapping shows the granter's frame itself at the mapper's page (both see each
 // other's writes), only for the domain the grant names and with the access it allows; the
-// granter's entry says it is mapped while it is; unmapping gives the mapper its page back.
+// granter's entry says it is mapped while it is, and its dirty log has the pages written
+// through the mapping; unmapping gives the mapper its page back.
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { RAM_BASE } from "../../public/board.js";
-import { FOREIGN_LOAD_VALUE, GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../../public/kernel-abi.js";
+import { DIRTY_BITMAP_BASE, FOREIGN_LOAD_VALUE, GUEST_RAM_HOST_BASE, WASM_PAGE_SIZE } from "../../public/kernel-abi.js";
 import {
   GE_FLAGS, GNTMAP_host_map, GNTMAP_readonly, GNTST_bad_domain, GNTST_bad_gntref, GNTST_bad_handle, GNTST_bad_page,
   GNTST_bad_virt_addr, GNTST_general_error, GNTST_okay, GNTST_permission_denied, GTF_permit_access, GTF_readonly,
@@ -76,6 +77,8 @@ describe("grant maps", () => {
     expect(load(b, AT)).toBe(0x11223344);
     expect(store(b, AT + 4, 0xcafe)).toBe(true);
     expect(a.mem.dataView(FRAME + 4, 4).getUint32(0, true)).toBe(0xcafe);
+    const frame = (FRAME - RAM_BASE) / PAGE; // and its dirty log has the page, as if a wrote it
+    expect(a.linear[DIRTY_BITMAP_BASE + (frame >> 3)]).toBe(1 << (frame & 7));
     a.mem.dataView(FRAME, 4).setUint32(0, 0x55667788, true);
     expect(load(b, AT)).toBe(0x55667788);
     expect(entryFlags(a, 8) & (GTF_reading | GTF_writing)).toBe(GTF_reading | GTF_writing);
