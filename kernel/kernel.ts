@@ -5,7 +5,8 @@ import {
   DIRTY_BITMAP_BASE, DIRTY_BITMAP_SIZE, P2M_HOLES_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_EVTCHN, EXIT_IDLE, HART_STATE_BASE, HART_STATE_SIZE,
   SAVE_AREA_BASE,
 } from "./public/kernel-abi";
-import { HB_PC } from "./public/hart-block";
+import { HB_PC, HB_WAITING } from "./public/hart-block";
+import { Lanes, inLane, setLanes } from "./cpu/lanes";
 import {
   SA_CURRENT_HART, SA_LOG_DIRTY, SA_PV_SHARED_INFO, SA_HARTS, SA_P2M_HOLES, SA_RAM_BYTES, SA_EXIT_CODE,
 } from "./public/save-area";
@@ -145,6 +146,33 @@ export function park(): void {
 
 /** Take up a machine another instance parked: its globals as they were, caches re-derived. */
 export function unpark(): void {
+  unparkMachine();
+  setLanes(0, 1);
+  loadHart(load<i32>(SAVE_AREA_BASE, SA_CURRENT_HART));
+  onPrivilegeChange();
+  Trap.pending = false;
+}
+
+/**
+ * Take up a parked paravirtual machine as lane `index` of `count` (kernel/cpu/lanes.ts), while
+ * other instances take up the other lanes: the machine-wide state as the save area holds it,
+ * then the lane's first hart. A lane writes neither the save area nor another lane's harts.
+ */
+export function unparkLane(index: i32, count: i32): void {
+  unparkMachine();
+  setLanes(index, count);
+  loadHart(index);
+  onPrivilegeChange();
+  Trap.pending = false;
+}
+
+/** A lane's slice ends: its running hart goes back to its block (the lane's other harts are there). */
+export function parkLane(): void {
+  saveHart();
+}
+
+/** The machine-wide globals of a parked machine, from the save area. */
+function unparkMachine(): void {
   const a = SAVE_AREA_BASE;
   const harts = load<i32>(a, SA_HARTS);
   Machine.harts = harts;
@@ -159,9 +187,6 @@ export function unpark(): void {
   rtcRestore(a);
   htifRestore(a);
   Exit.code = load<i32>(a, SA_EXIT_CODE);
-  loadHart(load<i32>(a, SA_CURRENT_HART));
-  onPrivilegeChange();
-  Trap.pending = false;
 }
 
 /**
@@ -214,19 +239,26 @@ function readyToRun(): bool {
   return true;
 }
 
-/** Run up to `budget` instructions over all harts. Returns an EXIT_* reason. */
+/** The next hart of this lane after `h` (all harts take turns when there is one lane). */
+@inline function nextHart(h: i32): i32 {
+  const n = h + Lanes.count;
+  return n < Machine.harts ? n : Lanes.index;
+}
+
+/** Run up to `budget` instructions over all harts (of this lane). Returns an EXIT_* reason. */
 export function run(budget: i32): i32 {
   Exit.reason = EXIT_BUDGET;
   clockStale();
   let left = budget;
   let asleep = 0; // consecutive harts found waiting
+  const harts = (Machine.harts - Lanes.index + Lanes.count - 1) / Lanes.count;
   while (left > 0) {
-    htifPoll();
+    if (!inLane()) htifPoll(); // HTIF is a device: the machine's own instance polls it
     if (Exit.reason != EXIT_BUDGET) break;
     if (!readyToRun()) {
       asleep++;
-      if (asleep >= Machine.harts) return EXIT_IDLE;
-      switchTo((CPU.hart + 1) % Machine.harts);
+      if (asleep >= harts) return EXIT_IDLE;
+      switchTo(nextHart(CPU.hart));
       continue;
     }
     asleep = 0;
@@ -234,7 +266,7 @@ export function run(budget: i32): i32 {
     left -= execBurst(left < BURST ? left : BURST);
     // Round robin, also past a burst that ended the run: a hart that keeps calling the host (a
     // yield while it waits for another hart, say) must not starve the others.
-    if (Machine.harts > 1) switchTo((CPU.hart + 1) % Machine.harts);
+    if (harts > 1) switchTo(nextHart(CPU.hart));
     if (Exit.reason != EXIT_BUDGET) break;
     if (budget - left >= CONSOLE_LATENCY && uartTxPending() != 0) return EXIT_CONSOLE;
     if (budget - left >= POSTED_LATENCY && sendsPosted()) return EXIT_EVTCHN;
@@ -244,6 +276,17 @@ export function run(budget: i32): i32 {
 
 export function exitCode(): i32 {
   return Exit.code;
+}
+
+/** Harts that would run now: not stopped (SBI HSM) and not waiting for an interrupt. */
+export function runnableHarts(): i32 {
+  let n = 0;
+  for (let h = 0; h < Machine.harts; h++) {
+    if (hartStopped(h)) continue;
+    const waiting = h == CPU.hart ? CPU.waiting : load<i32>(hartBlock(h), HB_WAITING) != 0;
+    if (!waiting) n++;
+  }
+  return n;
 }
 
 /** Host milliseconds until the earliest timer that would wake a hart, or -1 if none would. */

@@ -22,7 +22,9 @@ import {
 } from "./decode";
 import { execFp } from "./fpu";
 import { Exit, endBurst } from "./exit";
-import { DECODE_CACHE_BASE, DECODE_CACHE_ENTRIES, DECODE_SCRATCH } from "../public/kernel-abi";
+import { DECODE_CACHE_ENTRIES } from "../public/kernel-abi";
+import { Lanes, inLane } from "./lanes";
+import { HB_X0_SINK } from "../public/hart-block";
 import {
   CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
   CAUSE_USER_ECALL, MSTATUS_FS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT,
@@ -267,7 +269,7 @@ function execOutOfLine(op: i32, insn: u32, pc: u64): void {
 /** Decode the instruction at pc outside the cache (TLB miss, device, page-crossing). */
 function fetchUncached(pc: u64): void {
   const raw = fetch(pc);
-  if (!Trap.pending) decode(DECODE_SCRATCH, raw);
+  if (!Trap.pending) decode(Lanes.scratch, raw);
 }
 
 // Record fields (see decode.ts) and register access through them; `xr` is the register file.
@@ -289,7 +291,7 @@ function fetchUncached(pc: u64): void {
 
 /** The first decode-cache record of the page at host address `page`. */
 @inline function pageRecords(page: usize): usize {
-  return DECODE_CACHE_BASE + ((page >> 1) & (<usize>DECODE_CACHE_ENTRIES - 1)) * 16;
+  return Lanes.decodeBase + ((page >> 1) & (<usize>DECODE_CACHE_ENTRIES - 1)) * 16;
 }
 
 // Why runFast returned.
@@ -343,7 +345,7 @@ function runFast(n: i32): i32 {
       }
       if (!Fast.crossing) { leave = LEAVE_FETCH; break; }
       Fast.crossing = false;
-      e = DECODE_SCRATCH;
+      e = Lanes.scratch;
     }
     done++;
     // Each handler advances pc by a constant. A compressed twin (OP_C_*) that shares its
@@ -460,7 +462,12 @@ function runFast(n: i32): i32 {
         pc += 4;
         continue;
       }
-      case OP_FENCE: pc += 4; continue;
+      case OP_FENCE:
+        // The other harts may run on other threads (lanes.ts): a sequentially consistent store
+        // (a locked instruction on x86) orders what comes before it against what comes after.
+        if (inLane()) atomic.store<u64>(xr + HB_X0_SINK, 0);
+        pc += 4;
+        continue;
       case OP_FP: {
         // F and D cannot change privilege or translation, so they run without leaving the loop;
         // the loop's state goes through Fast around the call (see above).

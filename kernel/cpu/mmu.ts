@@ -17,6 +17,7 @@ import {
 import { raise, Trap } from "./trap";
 import { Bus, mmioRead, mmioWrite } from "../devices/bus";
 import { foreignLoad, foreignStore } from "../devices/host";
+import { CAUSE_LANE_HOME, inLane } from "./lanes";
 
 export const ACCESS_FETCH: i32 = 0;
 export const ACCESS_LOAD: i32 = 1;
@@ -192,8 +193,9 @@ export function translate(va: u64, access: i32, priv: i32): u64 {
     if ((ppn & lowMask) != 0) break; // misaligned superpage
     const want = PTE_A | (access == ACCESS_STORE ? PTE_D : 0);
     if ((pte & want) != want) {
-      pte |= want;
-      store<u64>(pteHost, pte);
+      // Compare-and-swap, as hardware updates A/D: a hart on another lane may be changing the
+      // PTE meanwhile. Then the walk starts again with what it wrote.
+      if (atomic.cmpxchg<u64>(pteHost, pte, pte | want) != pte) return translate(va, access, priv);
       markDirty(ptePa);
     }
     const pagePpn = (ppn & ~lowMask) | ((va >> 12) & lowMask);
@@ -240,6 +242,10 @@ export function loadSlow(va: u64, size: i32): u64 {
     accessFault(ACCESS_LOAD, va);
     return 0;
   }
+  if (inLane()) {
+    raise(CAUSE_LANE_HOME, 0); // devices are the machine's own instance's (lanes.ts)
+    return 0;
+  }
   const v = mmioRead(pa, size);
   if (!Bus.ok) accessFault(ACCESS_LOAD, va);
   return v;
@@ -268,6 +274,10 @@ export function storeSlow(va: u64, v: u64, size: i32): void {
   }
   if (inRamHole(pa)) {
     if (!foreignStore(pa, v, size)) accessFault(ACCESS_STORE, va);
+    return;
+  }
+  if (inLane()) {
+    raise(CAUSE_LANE_HOME, 0);
     return;
   }
   mmioWrite(pa, v, size);

@@ -18,10 +18,10 @@ export function postSend(gpa: u64): bool {
   const byte = port >> 3;
   const bit = <u8>(1 << <u8>(port & 7));
   if ((load<u8>(EVTCHN_POSTABLE + byte) & bit) == 0) return false;
-  const posted = load<u8>(EVTCHN_POSTED + byte);
+  // Atomic: the harts of several lanes (lanes.ts) may post at once.
+  const posted = atomic.or<u8>(EVTCHN_POSTED + byte, bit);
   if ((posted & bit) != 0) return true; // already posted: one notification serves both
-  store<u8>(EVTCHN_POSTED + byte, posted | bit);
-  store<u32>(EVTCHN_POSTED_COUNT, load<u32>(EVTCHN_POSTED_COUNT) + 1);
+  atomic.add<u32>(EVTCHN_POSTED_COUNT, 1);
   return true;
 }
 

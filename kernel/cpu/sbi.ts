@@ -119,6 +119,16 @@ function hsm(fid: u64, hart: u64, addr: u64, opaque: u64): void {
   setHartStopped(h, false);
 }
 
+/**
+ * Whether the SBI call in a7/a6 concerns only the calling hart, so a lane may serve it: the
+ * timer, the base extension, reset (which ends the run anyway) and the Domus hypercalls (served
+ * here, or by the host). IPIs, remote fences, HSM and the console reach beyond the lane.
+ */
+export function sbiCallIsLaneLocal(): bool {
+  const eid = getX(A7);
+  return eid == <u64>SBI_EXT_DOMUS || eid == EXT_TIME || eid == EXT_LEGACY_SET_TIMER || eid == EXT_BASE || eid == EXT_SRST;
+}
+
 /** Serve the ecall the current S-mode hart just made (its pc already points past it). */
 export function sbiCall(): void {
   const eid = getX(A7);

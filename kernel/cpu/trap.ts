@@ -10,7 +10,10 @@ import {
 } from "./bits";
 import { onPrivilegeChange } from "./mmu";
 import { readMtime } from "../devices/clint";
-import { Pv, sbiCall, pvEventLine } from "./sbi";
+import { Pv, sbiCall, sbiCallIsLaneLocal, pvEventLine } from "./sbi";
+import { CAUSE_LANE_HOME, inLane } from "./lanes";
+import { requestExit } from "./exit";
+import { EXIT_LANE_HOME } from "../public/kernel-abi";
 
 export class Trap {
   static pending: bool = false;
@@ -30,6 +33,12 @@ export function raise(cause: u64, tval: u64): void {
 
 /** Enter the trap handler for `cause` with the faulting pc `epc`. */
 export function takeTrap(cause: u64, tval: u64, epc: u64): void {
+  if (cause == CAUSE_LANE_HOME || (cause == CAUSE_SUPERVISOR_ECALL && Pv.enabled && inLane() && !sbiCallIsLaneLocal())) {
+    // Not a lane's to do (lanes.ts): the instruction runs again on the machine's own instance.
+    CPU.pc = epc;
+    requestExit(EXIT_LANE_HOME, 0);
+    return;
+  }
   if (cause == CAUSE_SUPERVISOR_ECALL && Pv.enabled) {
     // A paravirtual guest's SBI call: the hypervisor is its M-mode.
     CPU.pc = epc + 4;

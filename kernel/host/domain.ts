@@ -40,8 +40,8 @@ export class Domain {
   maxmemMiB: number;
   /** The pCPUs it may run on, ascending (empty: any). All its vCPUs share them. */
   affinity: readonly number[] = [];
-  /** The pCPU running a slice of it now. */
-  onCpu: number | undefined;
+  /** The pCPUs running a slice of it now: one, or one per lane (kernel/cpu/lanes.ts); none. */
+  onCpus: readonly number[] = [];
   /** The pCPU that ran its last slice. */
   lastCpu: number | undefined;
   /**
@@ -78,7 +78,7 @@ export class Domain {
 
   /** Whether the scheduler may run it now (it is not running already). */
   runnable(now: number): boolean {
-    return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now && this.onCpu === undefined;
+    return !this.paused && (this.state === "running" || this.state === "blocked") && this.sleepUntil <= now && this.onCpus.length === 0;
   }
 
   /** A run of it begins (here or on a pCPU): what wakes it from now on happens during the run. */

@@ -461,7 +461,7 @@ export class Hypervisor {
 
   /** Something waits for `d` (an event, input): a slice of it running on a pCPU ends soon. */
   private nudge(d: Domain): void {
-    if (d.onCpu !== undefined) this.pcpus.all[d.onCpu].preempt();
+    for (const cpu of d.onCpus) this.pcpus.all[cpu].preempt();
   }
 
   private markStopped(d: Domain, reason: ShutdownReason): void {
@@ -496,7 +496,7 @@ export class Hypervisor {
       for (const cpu of this.pcpus.all) {
         if (cpu.busy) continue;
         const d = this.sched.pick(now, (x) => x.mayRunOn(cpu.id));
-        if (d !== undefined) this.runOn(cpu, d);
+        if (d !== undefined) this.runOn(this.lanesFor(d, cpu), d);
       }
       // A slice's end kicks the loop, as do events and new work.
       if (more) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -532,27 +532,51 @@ export class Hypervisor {
     }
   }
 
-  private runOn(cpu: PCpu, d: Domain): void {
-    d.beginRun();
-    d.onCpu = cpu.id;
-    d.lastCpu = cpu.id;
-    const start = performance.now();
-    cpu.run(d.machine.leave(), SLICE_INSTRUCTIONS, this.sched.sliceMs(d, start)).then(
-      (r) => this.sliceEnded(d, r, start),
-      (e: unknown) => {
-        d.onCpu = undefined;
-        d.machine.abandon();
-        if (d.state === "running") {
-          this.log(`domain ${d.domid}: its slice on pCPU ${cpu.id} failed: ${(e as Error).message}`);
-          this.markStopped(d, "crash");
-        }
-        this.kick();
-      },
-    );
+  /**
+   * The pCPUs a computing domain runs on from `cpu`: with another free pCPU it may run on, a
+   * paravirtual domain whose vCPUs have work runs as two lanes at once (kernel/cpu/lanes.ts).
+   */
+  private lanesFor(d: Domain, cpu: PCpu): readonly PCpu[] {
+    if (!d.computing || d.machine.lanes < 2) return [cpu];
+    const other = this.pcpus.all.find((c) => c !== cpu && !c.busy && d.mayRunOn(c.id));
+    return other === undefined ? [cpu] : [cpu, other];
   }
 
-  private sliceEnded(d: Domain, slice: SliceResult, start: number): void {
-    d.onCpu = undefined;
+  /**
+   * A slice of `d` on `cpus`: on one, the machine as a whole; on several, one lane each. The
+   * first lane back ends the others' slices, so the machine comes home whole; it is charged for
+   * every pCPU it held.
+   */
+  private runOn(cpus: readonly PCpu[], d: Domain): void {
+    d.beginRun();
+    d.onCpus = cpus.map((c) => c.id);
+    d.lastCpu = cpus[0].id;
+    const start = performance.now();
+    const machine = d.machine.leave();
+    const quantum = this.sched.sliceMs(d, start);
+    const slices = cpus.length === 1
+      ? [cpus[0].run(machine, SLICE_INSTRUCTIONS, quantum)]
+      : cpus.map((cpu, index) => cpu.run(machine, SLICE_INSTRUCTIONS, quantum, { index, count: cpus.length }).finally(() => {
+        for (const other of cpus) other.preempt();
+      }));
+    void Promise.allSettled(slices).then((ends) => {
+      const failed = ends.find((e): e is PromiseRejectedResult => e.status === "rejected");
+      if (failed === undefined) {
+        this.sliceEnded(d, ends.map((e) => (e as PromiseFulfilledResult<SliceResult>).value), start);
+        return;
+      }
+      d.onCpus = [];
+      d.machine.abandon();
+      if (d.state === "running") {
+        this.log(`domain ${d.domid}: its slice on pCPU ${cpus.map((c) => c.id).join(", ")} failed: ${(failed.reason as Error).message}`);
+        this.markStopped(d, "crash");
+      }
+      this.kick();
+    });
+  }
+
+  private sliceEnded(d: Domain, slices: readonly SliceResult[], start: number): void {
+    d.onCpus = [];
     this.kick();
     // Destroyed, shut down or crashed while the slice ran: what the guest asked for is moot.
     if (d.state !== "running") {
@@ -561,12 +585,12 @@ export class Hypervisor {
     }
     let r: StepResult;
     try {
-      r = d.machine.arrive(slice.reason);
+      r = d.machine.arrive(slices);
     } catch (e) {
       this.crashed(d, e);
       return;
     }
-    this.ran(d, r, start);
+    this.ran(d, r, start, slices.length);
   }
 
   private crashed(d: Domain, e: unknown): void {
@@ -580,9 +604,9 @@ export class Hypervisor {
    * `start`, handing over to and from a pCPU included (about 0.4 ms a slice here): what is lost
    * between slices is then shared by weight, not taken from whoever runs last in a period.
    */
-  private ran(d: Domain, r: StepResult, start: number): void {
+  private ran(d: Domain, r: StepResult, start: number, pcpus = 1): void {
     const now = performance.now();
-    this.sched.charge(d, now - start, now);
+    this.sched.charge(d, (now - start) * pcpus, now);
     d.computing = r.kind === "ran" && r.computing;
     d.feedInput();
     if (r.kind === "idle") {

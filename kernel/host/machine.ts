@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   BOOTROM_HOST, DIRTY_BITMAP_BASE, EXIT_BUDGET, EXIT_CONSOLE, EXIT_HYPERCALL, EXIT_IDLE, EXIT_NOTIFY, EXIT_POWEROFF,
-  EXIT_EVTCHN, EXIT_RESET, UART_TX_RING,
+  EXIT_EVTCHN, EXIT_LANE_HOME, EXIT_RESET, MAX_LANES, UART_TX_RING,
 } from "../public/kernel-abi.js";
 import { KERNEL_OFFSET_WITH_BIOS, MAX_HARTS, RAM_BASE } from "../public/board.js";
 import { GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
@@ -28,6 +28,7 @@ import { takeSetBits } from "./bitmap.js";
 import { serveHypercall, HypercallContext } from "./pv/hypercalls.js";
 import type { Builder, ShutdownReason } from "../public/protocol.js";
 import type { LeavingMachine } from "./pcpu/pcpus.js";
+import type { SliceResult } from "./pcpu/slice.js";
 
 export interface MachineConfig {
   /** 'hvm': the full board from reset; 'linux': a paravirtual kernel started in S-mode. */
@@ -77,6 +78,16 @@ export class MachineError extends Error {
 }
 
 let machines = 0;
+
+/**
+ * What two lanes' runs of one machine amount to: a shutdown, whichever lane saw it; idle only if
+ * both were (with the machine-wide next timer, which each computed alike); computing if either was.
+ */
+function bothLanes(a: StepResult, b: StepResult): StepResult {
+  if (a.kind === "shutdown") return a;
+  if (b.kind === "shutdown" || (a.kind === "idle" && b.kind === "idle")) return b;
+  return { kind: "ran", computing: (a.kind === "ran" && a.computing) || (b.kind === "ran" && b.computing) };
+}
 
 export class Machine {
   /** Names this machine to the pCPU workers that keep an instance of the kernel on its memory. */
@@ -473,15 +484,28 @@ export class Machine {
     return { id: this.id, memory: this.kernel.memory, foreign: this.kernel.foreign.current };
   }
 
-  /** The slice on a pCPU worker ended with `reason` (an EXIT_*): take the machine back and serve it. */
-  arrive(reason: number): StepResult {
+  /**
+   * The slice on a pCPU worker ended (or the slices of all its lanes did, kernel/cpu/lanes.ts):
+   * take the machine back and serve what each asked for.
+   */
+  arrive(slices: readonly SliceResult[]): StepResult {
     this.kernel.exports.unpark();
     this.away = false;
     try {
-      return this.exited(reason);
+      return slices.map((s) => this.exited(s.reason, s.code)).reduce(bothLanes);
     } finally {
       this.runHomeQueue();
     }
+  }
+
+  /**
+   * Whether its harts may run as several lanes at once (on several pCPUs): a paravirtual
+   * machine's may, as long as more than one of them has work. HVM firmware drives the kernel's
+   * devices, which only the machine's own instance may touch.
+   */
+  get lanes(): number {
+    if (this.pv === undefined || this.config.harts < 2) return 1;
+    return Math.min(MAX_LANES, this.kernel.exports.runnableHarts());
   }
 
   /**
@@ -523,22 +547,21 @@ export class Machine {
     }));
   }
 
-  private exited(reason: number): StepResult {
+  /** Serve the end of a run: `code` goes with `reason` (the hart of a hypercall). */
+  private exited(reason: number, code = this.kernel.exports.exitCode()): StepResult {
     const k = this.kernel.exports;
     this.drainConsole();
     this.servePosted();
     switch (reason) {
-      case EXIT_POWEROFF: {
+      case EXIT_POWEROFF:
         // A non-zero status is how a guest reports failure: Xen's crash.
-        const code = k.exitCode();
         return { kind: "shutdown", reason: code === 0 ? "poweroff" : "crash", code };
-      }
       case EXIT_RESET:
         return { kind: "shutdown", reason: "reboot", code: 0 };
       case EXIT_HYPERCALL: {
         const pv = this.pv;
         if (pv === undefined) throw new MachineError("a hypercall from a domain that is not paravirtual");
-        const out = serveHypercall(new HypercallContext(pv, k.exitCode(), k, this.config.peers ?? (() => undefined), this.config.hostFreePages));
+        const out = serveHypercall(new HypercallContext(pv, code, k, this.config.peers ?? (() => undefined), this.config.hostFreePages));
         if (out.kind === "shutdown") return { kind: "shutdown", reason: out.reason, code: out.reason === "crash" ? 1 : 0 };
         return { kind: "ran", computing: false };
       }
@@ -553,6 +576,7 @@ export class Machine {
         return { kind: "ran", computing: true };
       case EXIT_CONSOLE:
       case EXIT_EVTCHN:
+      case EXIT_LANE_HOME: // the hart goes on here, at home
         return { kind: "ran", computing: false };
       default:
         throw new MachineError(`the kernel returned an unknown exit reason ${reason}`);

@@ -18,6 +18,12 @@ export interface KernelExports {
   park(): void;
   /** Take up a machine that another instance parked. */
   unpark(): void;
+  /** Take up a parked paravirtual machine as lane `index` of `count`: only its harts (kernel/cpu/lanes.ts). */
+  unparkLane(index: number, count: number): void;
+  /** End a lane's slice (the machine's own instance unparks it once every lane has). */
+  parkLane(): void;
+  /** Harts neither stopped nor waiting for an interrupt. */
+  runnableHarts(): number;
   run(budget: number): number;
   exitCode(): number;
   idleMs(): number;

@@ -70,6 +70,15 @@ export const DECODE_CACHE_BASE: usize = 0x400000;
 export const DECODE_CACHE_ENTRIES: u32 = 0x40000;
 
 /**
+ * Lanes: a paravirtual domain's harts may run on several kernel instances at once (one pCPU
+ * worker each), lane i taking the harts h with h % lanes == i (kernel/cpu/lanes.ts). Each lane
+ * decodes into a cache (and scratch record) of its own, DECODE_LANE_STRIDE above lane 0's, since
+ * a record filled by one thread could be read half-written by another.
+ */
+export const MAX_LANES: i32 = 2;
+export const DECODE_LANE_STRIDE: usize = 0x800000;
+
+/**
  * Log-dirty mode's bitmap: bit n set when the guest (or the kernel for it: PTE A/D bits) wrote
  * RAM page n (guest-physical RAM_BASE + n * 4096) since the host last cleared it. Room for 3 GiB.
  */
@@ -94,3 +103,4 @@ export const EXIT_NOTIFY: i32 = 4; // a virtio queue was notified: each slot sta
 export const EXIT_CONSOLE: i32 = 5; // UART output waits (ring full, or slice ran a while): drain it, call again
 export const EXIT_HYPERCALL: i32 = 6; // a paravirtual guest made a call the host serves; `exitCode()` is the hart
 export const EXIT_EVTCHN: i32 = 7; // event-channel sends were posted a while ago (EVTCHN_POSTED): serve them, call again
+export const EXIT_LANE_HOME: i32 = 8; // a lane's hart needs what only the machine's own instance may do (a device, another hart): its instruction runs again there

@@ -52,7 +52,7 @@ class HandedOver extends ConsoleDriver {
         this.other.unpark();
         const reason = this.other.run(SLICE);
         this.other.park();
-        r = this.machine.arrive(reason);
+        r = this.machine.arrive([{ reason, code: this.other.exitCode() }]);
         this.handovers++;
       }
       if (r.kind === "shutdown") return;

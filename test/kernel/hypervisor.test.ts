@@ -100,6 +100,27 @@ describe("pCPUs", () => {
     expect(list.find((d) => d.name === "right")).toMatchObject({ cpus: [1], cpu: 1 });
   }, 20_000);
 
+  it("runs the two vCPUs of one paravirtual domain at once, on two pCPUs, losing no atomic update", async () => {
+    await client.subscribe(["console", "domain"]);
+    const text = consoles();
+    let stopped: string | undefined;
+    client.onEvent((e) => { if (e.event === "domain" && e.state !== "running") stopped = e.reason ?? e.state; });
+    const domid = await client.createDomain({
+      name: "smp", builder: "linux", memoryMiB: 16, maxmemMiB: 16, vcpus: 2, cpus: [], bios: null, kernel: probe("probe_pv_smp"),
+    });
+    await sleep(300);
+    const cpu = async (): Promise<number> => (await cpuSeconds()).get("smp")!;
+    const before = await cpu();
+    const t0 = performance.now();
+    await sleep(800);
+    const used = (await cpu()) - before;
+    // One pCPU at a time could never give it more than the wall-clock time.
+    expect(used / ((performance.now() - t0) / 1000)).toBeGreaterThan(1.3);
+    await until("the count to end", () => stopped !== undefined, 30_000);
+    expect(stopped).toBe("poweroff");
+    expect(text.get(domid)).toBe("smp ok\n");
+  }, 40_000);
+
   it("moves a running domain to the pCPU it is pinned to, and refuses a pCPU the host lacks", async () => {
     const domid = await client.createDomain(spec("mover", probe("probe_spin"), 16, [0]));
     await sleep(300);

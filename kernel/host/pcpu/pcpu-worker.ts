@@ -2,7 +2,8 @@
 // an instance of the kernel on the memory of each machine it has run; for a slice it takes the
 // machine up from where the last instance left it (`unpark`), runs it, and hands it back (`park`).
 // A slice is many calls of the kernel's `run` (each returns, so V8 optimises it): it goes on while
-// the guest only computes, for a quantum, unless the host preempts it.
+// the guest only computes, for a quantum, unless the host preempts it. A slice may be one lane of
+// a paravirtual machine (kernel/cpu/lanes.ts), its other lanes running on other pCPUs meanwhile.
 
 import { performance } from "node:perf_hooks";
 import { instantiateKernel, type KernelExports } from "../wasm-kernel.js";
@@ -28,11 +29,13 @@ export default function runSlice(task: SliceTask): SliceResult {
   }
   if (task.foreign !== undefined) instance.foreign.take(task.foreign);
   const k = instance.k;
-  k.unpark();
+  if (task.lane === undefined) k.unpark();
+  else k.unparkLane(task.lane.index, task.lane.count);
   const end = performance.now() + task.quantumMs;
   let reason: number;
   do reason = k.run(task.budget);
   while (reason === EXIT_BUDGET && performance.now() < end && Atomics.load(task.preempt, 0) === 0);
-  k.park();
-  return { reason };
+  if (task.lane === undefined) k.park();
+  else k.parkLane();
+  return { reason, code: k.exitCode() };
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Piscina } from "piscina";
 import { kernelModule } from "../wasm-kernel.js";
 import { projectRoot } from "../project-root.js";
-import type { SliceResult, SliceTask } from "./slice.js";
+import type { Lane, SliceResult, SliceTask } from "./slice.js";
 import type { ForeignMap } from "../foreign-pages.js";
 
 /** What a pCPU needs of a machine for a slice (Machine.leave). */
@@ -33,11 +33,12 @@ class PCpu {
 
   constructor(readonly id: number) {}
 
-  async run(machine: LeavingMachine, budget: number, quantumMs: number): Promise<SliceResult> {
+  async run(machine: LeavingMachine, budget: number, quantumMs: number, lane?: Lane): Promise<SliceResult> {
     const held = this.known.get(machine.id);
     Atomics.store(this.preemptFlag, 0, 0);
     const task: SliceTask = {
       machine: machine.id, budget, quantumMs, preempt: this.preemptFlag, forget: this.forgotten,
+      ...(lane === undefined ? {} : { lane }),
       ...(held === undefined ? { memory: machine.memory, module: kernelModule() } : {}),
       // A new instance starts with no mappings (version 0).
       ...(machine.foreign.version !== (held ?? 0) ? { foreign: machine.foreign } : {}),

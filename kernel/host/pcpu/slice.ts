@@ -18,9 +18,18 @@ export interface SliceTask {
   readonly preempt: Int32Array;
   /** Machines that are gone: the worker drops its instances of them first. */
   readonly forget: readonly number[];
+  /** Run only lane `index` of `count` (kernel/cpu/lanes.ts), beside the other lanes on other pCPUs. */
+  readonly lane?: Lane;
+}
+
+export interface Lane {
+  readonly index: number;
+  readonly count: number;
 }
 
 export interface SliceResult {
   /** Why the slice ended (EXIT_*, kernel/public/kernel-abi.ts). */
   readonly reason: number;
+  /** What goes with it: the hart of a hypercall, a power-off status. */
+  readonly code: number;
 }
