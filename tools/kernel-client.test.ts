@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION } from "../kernel/public/protocol.js";
 
 const info = {
   domid: 3, name: "vm1", memoryMiB: 128, maxmemMiB: 128, vcpus: 2, online: [0], state: "blocked",
-  cpuTimeNs: 5e9, weight: 256, cap: 0, cpus: [0, 1], cpu: 1,
+  cpuTimeNs: 5e9, weight: 256, cap: 0, cpus: [0, 1], lastCpus: [1],
 };
 
 describe("kernel replies and events are checked", () => {

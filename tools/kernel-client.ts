@@ -9,7 +9,7 @@ import {
   type Request, type ShutdownReason,
 } from "../kernel/public/protocol.js";
 import { FrameConnection, ProtocolViolation } from "./lib/frame-connection.js";
-import { bytes, int, intList, num, obj, oneOf, optInt, str, type Obj } from "./lib/check.js";
+import { bytes, int, intList, num, obj, oneOf, str, type Obj } from "./lib/check.js";
 
 const DOMAIN_STATES: readonly DomainState[] = ["running", "blocked", "paused", "shutdown", "crashed", "dying"];
 const SHUTDOWN_REASONS: readonly ShutdownReason[] = ["poweroff", "reboot", "suspend", "crash", "watchdog"];
@@ -176,7 +176,7 @@ export class KernelClient {
 
 export function parseDomainInfo(o: Obj, what: string): DomainInfo {
   const state = oneOf(o, "state", what, DOMAIN_STATES);
-  let info: DomainInfo = {
+  const info: DomainInfo = {
     domid: int(o, "domid", what, 0),
     name: str(o, "name", what),
     memoryMiB: num(o, "memoryMiB", what),
@@ -188,9 +188,8 @@ export function parseDomainInfo(o: Obj, what: string): DomainInfo {
     weight: int(o, "weight", what, 0),
     cap: int(o, "cap", what, 0),
     cpus: intList(o, "cpus", what, 0),
+    lastCpus: intList(o, "lastCpus", what, 0),
   };
-  const cpu = optInt(o, "cpu", what, 0);
-  if (cpu !== undefined) info = { ...info, cpu };
   return o.shutdownReason === undefined || o.shutdownReason === null
     ? info
     : { ...info, shutdownReason: oneOf(o, "shutdownReason", what, SHUTDOWN_REASONS) };

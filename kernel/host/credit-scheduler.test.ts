@@ -33,7 +33,7 @@ describe("which domain runs next", () => {
   /** A domain as the scheduler sees it, without a machine. */
   function domain(weight: number, credit: number, lastRan: number): Domain {
     return Object.assign(Object.create(Domain.prototype) as Domain, {
-      state: "running", paused: false, sleepUntil: 0, onCpu: undefined, boosted: false, cap: 0, periodUsedMs: 0,
+      state: "running", paused: false, sleepUntil: 0, onCpus: [], boosted: false, cap: 0, periodUsedMs: 0,
       weight, credit, lastRan, affinity: [],
     });
   }

@@ -42,8 +42,8 @@ export class Domain {
   affinity: readonly number[] = [];
   /** The pCPUs running a slice of it now: one, or one per lane (kernel/cpu/lanes.ts); none. */
   onCpus: readonly number[] = [];
-  /** The pCPU that ran its last slice. */
-  lastCpu: number | undefined;
+  /** The pCPUs that ran its last slice (one per lane). */
+  lastCpus: readonly number[] = [];
   /**
    * Woken (an event, input) since its slice began: if the slice ends with the guest idle, it was
    * idle before the event reached it, and must not sleep on it.
@@ -168,7 +168,7 @@ export class Domain {
       weight: this.weight,
       cap: this.cap,
       cpus: this.affinity,
-      ...(this.lastCpu !== undefined ? { cpu: this.lastCpu } : {}),
+      lastCpus: this.lastCpus,
       ...(this.shutdownReason !== undefined ? { shutdownReason: this.shutdownReason } : {}),
     };
   }

@@ -550,7 +550,7 @@ export class Hypervisor {
   private runOn(cpus: readonly PCpu[], d: Domain): void {
     d.beginRun();
     d.onCpus = cpus.map((c) => c.id);
-    d.lastCpu = cpus[0].id;
+    d.lastCpus = d.onCpus;
     const start = performance.now();
     const machine = d.machine.leave();
     const quantum = this.sched.sliceMs(d, start);

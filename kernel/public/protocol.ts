@@ -56,8 +56,11 @@ export interface DomainInfo {
   readonly cap: number;
   /** The pCPUs its vCPUs may run on (empty: any). */
   readonly cpus: readonly number[];
-  /** The pCPU that ran it last; absent until it has run. */
-  readonly cpu?: number;
+  /**
+   * The pCPUs of its last slice: one, or one per lane (docs/hypervisor.md), vCPU h on
+   * lastCpus[h % lastCpus.length]. Empty until it has run on a pCPU.
+   */
+  readonly lastCpus: readonly number[];
   /** Why the domain stopped, once it is in state shutdown or crashed. */
   readonly shutdownReason?: ShutdownReason;
 }

@@ -44,6 +44,11 @@ type Resolved =
   | { readonly kind: "inactive"; readonly name: string; readonly config: GuestConfig };
 
 /** NICs without mac= get a random 00:16:3e address once, kept with the domain from then on (as Xen's xm does). */
+/** The pCPU vCPU `v` ran on in a slice on `cpus` (one per lane), or null before it first ran on one. */
+function laneCpu(cpus: readonly number[], v: number): number | null {
+  return cpus.length === 0 ? null : cpus[v % cpus.length];
+}
+
 function withMacs(g: GuestConfig): GuestConfig {
   return { ...g, config: { ...g.config, vif: g.config.vif.map(withMac) } };
 }
@@ -604,15 +609,15 @@ export class Xend {
 
   async vcpuList(refs?: readonly string[]): Promise<XendVcpu[]> {
     const rows = (await this.list(refs)).filter((d) => d.domid !== null);
-    const lastCpu = new Map((await this.kernel().listDomains()).map((d) => [d.domid, d.cpu ?? null]));
+    const lastCpus = new Map((await this.kernel().listDomains()).map((d) => [d.domid, d.lastCpus]));
     const out: XendVcpu[] = [];
     for (const d of rows) {
       for (let v = 0; v < d.vcpus; v++) {
         const up = d.online.includes(v);
         out.push({
-          // Domain-0's vCPU n is host CPU n. A guest's vCPUs share one pCPU at a time: the one
-          // that ran its last slice (none before it first runs); a vCPU that is down has none.
-          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: !up ? null : d.domid === 0 ? v : lastCpu.get(d.domid ?? 0) ?? null,
+          // Domain-0's vCPU n is host CPU n. A guest's vCPU ran on its lane's pCPU of the last
+          // slice (none before it first runs on one); a vCPU that is down has none.
+          name: d.name, domid: d.domid ?? 0, vcpu: v, cpu: !up ? null : d.domid === 0 ? v : laneCpu(lastCpus.get(d.domid ?? 0) ?? [], v),
           state: !up ? "offline" : d.state === "paused" ? "paused" : d.state === "running" ? "running" : d.state === "blocked" ? "blocked" : "offline",
           // The kernel reports CPU time per domain, not per vCPU: each vCPU up shows an equal share.
           cpuTimeS: up ? d.cpuTimeS / d.online.length : 0,
