@@ -7,6 +7,7 @@ import { blkBench } from './blk.js';
 import { cpubench } from './cpubench.js';
 import { benchRuns, firstLine, machineLine, QEMU, ROOT, rowFailed, type Row, type SideResult } from './harness.js';
 import { idleDomains } from './idle-domains.js';
+import { lanesBench } from './lanes.js';
 import { netBench } from './net.js';
 import { pcpusBench } from './pcpus.js';
 import { vncBench } from './vnc.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Row[]>> = {
   'xm-create': xmCreateBench,
   'idle-domains': idleDomains,
   pcpus: pcpusBench,
+  lanes: lanesBench,
   blk: blkBench,
   net: netBench,
   vnc: vncBench,

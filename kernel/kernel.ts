@@ -278,15 +278,15 @@ export function exitCode(): i32 {
   return Exit.code;
 }
 
-/** Harts that would run now: not stopped (SBI HSM) and not waiting for an interrupt. */
+/** The harts that would run now, a bit each: not stopped (SBI HSM), not waiting for an interrupt. */
 export function runnableHarts(): i32 {
-  let n = 0;
+  let mask = 0;
   for (let h = 0; h < Machine.harts; h++) {
     if (hartStopped(h)) continue;
     const waiting = h == CPU.hart ? CPU.waiting : load<i32>(hartBlock(h), HB_WAITING) != 0;
-    if (!waiting) n++;
+    if (!waiting) mask |= 1 << h;
   }
-  return n;
+  return mask;
 }
 
 /** Host milliseconds until the earliest timer that would wake a hart, or -1 if none would. */

@@ -533,13 +533,14 @@ export class Hypervisor {
   }
 
   /**
-   * The pCPUs a computing domain runs on from `cpu`: with another free pCPU it may run on, a
-   * paravirtual domain whose vCPUs have work runs as two lanes at once (kernel/cpu/lanes.ts).
+   * The pCPUs a computing domain runs on from `cpu`: with other free pCPUs it may run on, a
+   * paravirtual domain whose vCPUs have work runs as lanes at once (kernel/cpu/lanes.ts), one
+   * per pCPU.
    */
   private lanesFor(d: Domain, cpu: PCpu): readonly PCpu[] {
-    if (!d.computing || d.machine.lanes < 2) return [cpu];
-    const other = this.pcpus.all.find((c) => c !== cpu && !c.busy && d.mayRunOn(c.id));
-    return other === undefined ? [cpu] : [cpu, other];
+    if (!d.computing) return [cpu];
+    const others = this.pcpus.all.filter((c) => c !== cpu && !c.busy && d.mayRunOn(c.id));
+    return others.length === 0 ? [cpu] : [cpu, ...others].slice(0, d.machine.lanes);
   }
 
   /**

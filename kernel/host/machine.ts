@@ -499,13 +499,20 @@ export class Machine {
   }
 
   /**
-   * Whether its harts may run as several lanes at once (on several pCPUs): a paravirtual
-   * machine's may, as long as more than one of them has work. HVM firmware drives the kernel's
-   * devices, which only the machine's own instance may touch.
+   * How many lanes its harts may run as at once (on as many pCPUs), lane i taking the harts h
+   * with h % lanes == i: a paravirtual machine's may, as long as every lane has a hart with work
+   * (a lane with none would end at once, and the others with it). HVM firmware drives the
+   * kernel's devices, which only the machine's own instance may touch.
    */
   get lanes(): number {
     if (this.pv === undefined || this.config.harts < 2) return 1;
-    return Math.min(MAX_LANES, this.kernel.exports.runnableHarts());
+    const runnable = this.kernel.exports.runnableHarts();
+    for (let lanes = MAX_LANES; lanes > 1; lanes--) {
+      const busy = new Set<number>();
+      for (let h = 0; h < this.config.harts; h++) if ((runnable & (1 << h)) !== 0) busy.add(h % lanes);
+      if (busy.size === lanes) return lanes;
+    }
+    return 1;
   }
 
   /**

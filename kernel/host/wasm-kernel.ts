@@ -22,7 +22,7 @@ export interface KernelExports {
   unparkLane(index: number, count: number): void;
   /** End a lane's slice (the machine's own instance unparks it once every lane has). */
   parkLane(): void;
-  /** Harts neither stopped nor waiting for an interrupt. */
+  /** The harts neither stopped nor waiting for an interrupt, a bit each. */
   runnableHarts(): number;
   run(budget: number): number;
   exitCode(): number;
