@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { homePaths } from '../tools/lib/home.js';
 import { readPid } from '../tools/supervisor/pidfile.js';
 import { readStatus } from '../tools/supervisor/status-file.js';
+import { KernelClient } from '../tools/kernel-client.js';
 
 /** Repo root: this file runs as dist/bench/harness.js. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -276,6 +277,20 @@ export class DomusHost {
     live.delete(this.supervisor);
     liveHomes.delete(this.home);
     rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/** `work` with a kernel client on a fresh host, subscribed to console and domain events; the host goes down after. */
+export async function onFreshHost<T>(work: (kernel: KernelClient) => Promise<T>): Promise<T> {
+  const host = await DomusHost.up();
+  let kernel: KernelClient | undefined;
+  try {
+    kernel = await KernelClient.connect(host.home);
+    await kernel.subscribe(['console', 'domain']);
+    return await work(kernel);
+  } finally {
+    kernel?.close();
+    await host.down();
   }
 }
 

@@ -5,8 +5,8 @@
 // (guests/isa/probe_smp_count.S) with -smp 2: multi-threaded TCG (one host thread per vCPU), and
 // single-threaded TCG (the vCPUs take turns on one thread).
 import { join } from 'node:path';
-import { KernelClient } from '../tools/kernel-client.js';
-import { compareRows, DomusHost, qemu, ROOT, timeProcess, within, type Command, type Row, type Sample } from './harness.js';
+import type { KernelClient } from '../tools/kernel-client.js';
+import { compareRows, onFreshHost, qemu, ROOT, timeProcess, within, type Command, type Row, type Sample } from './harness.js';
 
 const PV_PROBE = join(ROOT, 'guests', 'isa', 'bin', 'probe_pv_smp.elf');
 const PEER_PROBE = join(ROOT, 'guests', 'isa', 'bin', 'probe_smp_count.elf');
@@ -34,20 +34,11 @@ async function runDomain(kernel: KernelClient, name: string, cpus: number[]): Pr
   return performance.now() - t0;
 }
 
-async function domusRun(): Promise<Sample> {
-  const host = await DomusHost.up();
-  let kernel: KernelClient | undefined;
-  try {
-    kernel = await KernelClient.connect(host.home);
-    await kernel.subscribe(['console', 'domain']);
-    const lanes = await runDomain(kernel, 'lanes', []);
-    const one = await runDomain(kernel, 'one-pcpu', [0]);
-    return { ms: lanes, also: { one } };
-  } finally {
-    kernel?.close();
-    await host.down();
-  }
-}
+const domusRun = (): Promise<Sample> => onFreshHost(async (kernel) => {
+  const lanes = await runDomain(kernel, 'lanes', []);
+  const one = await runDomain(kernel, 'one-pcpu', [0]);
+  return { ms: lanes, also: { one } };
+});
 
 const peer = (threads: 'multi' | 'single'): Command =>
   qemu(['-M', 'virt', '-smp', '2', '-accel', `tcg,thread=${threads}`, '-nographic', '-bios', 'none', '-kernel', PEER_PROBE]);

@@ -3,9 +3,9 @@
 // with two CPUs the two should take about as long as the one. The peer is QEMU: one process, then
 // two at once. (xend destroys each domain as it powers off, its on_poweroff.)
 import { join } from 'node:path';
-import { KernelClient } from '../tools/kernel-client.js';
+import type { KernelClient } from '../tools/kernel-client.js';
 import type { DomainSpec } from '../kernel/public/protocol.js';
-import { compareRows, DomusHost, qemu, ROOT, timeProcess, within, type Command, type Row, type Sample } from './harness.js';
+import { compareRows, onFreshHost, qemu, ROOT, timeProcess, within, type Command, type Row, type Sample } from './harness.js';
 
 const IMAGE = join(ROOT, 'guests', 'cpubench', 'cpubench.bin');
 const DONE = /cpubench done ([0-9a-f]{8})/;
@@ -43,20 +43,11 @@ async function runDomains(kernel: KernelClient, n: number, tag: string): Promise
   return performance.now() - t0;
 }
 
-async function domusRun(): Promise<Sample> {
-  const host = await DomusHost.up();
-  let kernel: KernelClient | undefined;
-  try {
-    kernel = await KernelClient.connect(host.home);
-    await kernel.subscribe(['console', 'domain']);
-    const one = await runDomains(kernel, 1, 'one');
-    const two = await runDomains(kernel, 2, 'two');
-    return { ms: two, also: { one } };
-  } finally {
-    kernel?.close();
-    await host.down();
-  }
-}
+const domusRun = (): Promise<Sample> => onFreshHost(async (kernel) => {
+  const one = await runDomains(kernel, 1, 'one');
+  const two = await runDomains(kernel, 2, 'two');
+  return { ms: two, also: { one } };
+});
 
 const peer = qemu(['-M', 'virt', '-nographic', '-bios', IMAGE]);
 
