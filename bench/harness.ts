@@ -12,6 +12,7 @@ import { homePaths } from '../tools/lib/home.js';
 import { readPid } from '../tools/supervisor/pidfile.js';
 import { readStatus } from '../tools/supervisor/status-file.js';
 import { KernelClient } from '../tools/kernel-client.js';
+import type { DomainSpec } from '../kernel/public/protocol.js';
 
 /** Repo root: this file runs as dist/bench/harness.js. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -292,6 +293,40 @@ export async function onFreshHost<T>(work: (kernel: KernelClient) => Promise<T>)
     kernel?.close();
     await host.down();
   }
+}
+
+/**
+ * Creates the domains `specs` at once on `kernel` (subscribed to console and domain events, as
+ * onFreshHost leaves it); resolves with the ms until the last has powered off having printed
+ * `done`, and fails if one stops otherwise.
+ */
+export async function domainsToPoweroff(kernel: KernelClient, specs: readonly DomainSpec[], done: RegExp): Promise<number> {
+  const output = new Map<number, string>();
+  const pending = new Set<number>();
+  let finished: () => void = () => {};
+  let failed: (e: Error) => void = () => {};
+  const all = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
+  const stopListening = kernel.onEvent((e) => {
+    if (!pending.has(e.domid)) return;
+    if (e.event === 'console') output.set(e.domid, (output.get(e.domid) ?? '') + Buffer.from(e.data).toString('latin1'));
+    else if (e.state === 'shutdown' || e.state === 'crashed') {
+      const text = output.get(e.domid) ?? '';
+      if (e.reason !== 'poweroff' || !done.test(text)) failed(new Error(`domain ${e.domid} stopped (${e.reason}) without ${done}; output ends: ${tail(text)}`));
+      pending.delete(e.domid);
+      if (pending.size === 0) finished();
+    }
+  });
+  const t0 = performance.now();
+  for (const spec of specs) pending.add(await kernel.createDomain(spec));
+  try {
+    await within(all, 120_000, `${specs.map((s) => s.name).join(', ')} to power off`);
+  } finally {
+    stopListening();
+  }
+  return performance.now() - t0;
 }
 
 /** One measured run: its time, and a result that must agree across runs and emulators (e.g. a checksum). */
