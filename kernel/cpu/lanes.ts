@@ -1,7 +1,7 @@
 // Lanes: several kernel instances (pCPU workers) running harts of one paravirtual machine at once
 // on its shared memory. Lane i of n runs the harts h with h % n == i. What a lane does must touch
 // only its own harts and memory that is safe to share: guest RAM (atomics are Wasm atomics, FENCE
-// is a Wasm fence, page-table A/D updates are compare-and-swap), its hart blocks, its own decode
+// a sequentially consistent store, page-table A/D updates compare-and-swap), its hart blocks, its own decode
 // cache, and the posted-send bitmap (updated atomically). Everything else (device registers, the
 // console, another hart: IPIs, remote fences, HSM) lives in one instance's globals or in another
 // lane's hands, so a lane hands the instruction that needs it back to the machine's own instance

@@ -7,8 +7,7 @@
 
 import { RAM_BASE } from "../public/board.js";
 import { DIRTY_BITMAP_BASE, FOREIGN_LOAD_VALUE, GUEST_RAM_HOST_BASE } from "../public/kernel-abi.js";
-
-const PAGE = 4096;
+import { PAGE } from "./pv/pv-layout.js";
 
 /** One mapped page, in the form a pCPU worker is sent it (a Memory crosses threads, views do not). */
 export interface ForeignPage {
