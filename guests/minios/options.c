@@ -12,6 +12,8 @@
 #define MIN_SIZE 18
 #define MAX_SIZE 1472
 #define DEFAULT_SIZE MAX_SIZE
+/* Domain ids are 15 bits; the DOMID_* specials above them name no domain. */
+#define MAX_DOMID 0x7fef
 
 static const char *const MODES[] = {
     [MODE_IDLE] = "idle", [MODE_ECHO] = "echo", [MODE_EXIT] = "exit",
@@ -109,8 +111,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
         return 0;
     }
     if (key_is(w, end, "peer", &v)) {
-        /* Domain ids are 15 bits; the DOMID_* specials above them are not peers. */
-        if (!parse_number(v, end, false, 0x7fef, &n)) {
+        if (!parse_number(v, end, false, MAX_DOMID, &n)) {
             *why = "peer must be a domain id, 0..32751";
             return -1;
         }
@@ -118,7 +119,7 @@ static int word(const char *w, const char *end, struct options *o, const char **
         return 0;
     }
     if (key_is(w, end, "grantee", &v)) {
-        if (!parse_number(v, end, false, 0x7fef, &n)) {
+        if (!parse_number(v, end, false, MAX_DOMID, &n)) {
             *why = "grantee must be a domain id, 0..32751";
             return -1;
         }
