@@ -43,12 +43,12 @@ type Resolved =
   | { readonly kind: "running"; readonly info: DomainInfo; readonly record: RunningRecord | undefined; readonly name: string }
   | { readonly kind: "inactive"; readonly name: string; readonly config: GuestConfig };
 
-/** NICs without mac= get a random 00:16:3e address once, kept with the domain from then on (as Xen's xm does). */
 /** The pCPU vCPU `v` ran on in a slice on `cpus` (one per lane), or null before it first ran on one. */
 function laneCpu(cpus: readonly number[], v: number): number | null {
   return cpus.length === 0 ? null : cpus[v % cpus.length];
 }
 
+/** NICs without mac= get a random 00:16:3e address once, kept with the domain from then on (as Xen's xm does). */
 function withMacs(g: GuestConfig): GuestConfig {
   return { ...g, config: { ...g.config, vif: g.config.vif.map(withMac) } };
 }
